@@ -1,0 +1,14 @@
+//! Pure rules of Startblok: identifiers and values that parse their input at the edge
+//! ("parse, don't validate"), roles, and the password policy. No IO, no async.
+
+pub mod ids;
+pub mod password;
+pub mod role;
+pub mod school;
+pub mod user;
+
+pub use ids::{SchoolId, UserId};
+pub use password::{PasswordProblem, check_password_policy};
+pub use role::{Role, RoleParseError};
+pub use school::{Brin, Dependance, SchoolCode, SchoolCodeError};
+pub use user::{Email, EmailError, PersonName, PersonNameError};
