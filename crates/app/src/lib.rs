@@ -1,0 +1,142 @@
+//! Use cases of Startblok. This crate is the only place that opens transactions; handlers in
+//! `web` and commands in `cli` call one use case each and render its outcome.
+
+pub mod auth;
+pub mod demo;
+pub mod provisioning;
+pub mod secrets;
+
+use startblok_db::{Db, DbError, audit};
+use startblok_domain::{SchoolId, UserId};
+use time::{Duration, OffsetDateTime};
+
+pub use startblok_db as db;
+
+/// Settings that shape behaviour (not wiring): where the app is reached and how long things last.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The address people use to reach Startblok, used in links (`http://127.0.0.1:8080`).
+    pub public_url: String,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute: Duration,
+    /// How long an invitation or setup link stays valid.
+    pub link_valid_for: Duration,
+}
+
+impl Settings {
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Settings {
+            public_url: public_url.into().trim_end_matches('/').to_string(),
+            session_idle: Duration::hours(2),
+            session_absolute: Duration::hours(12),
+            link_valid_for: Duration::days(7),
+        }
+    }
+}
+
+/// The application: storage plus settings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub db: Db,
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("wachtwoord kon niet worden verwerkt")]
+    PasswordHash,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Who is acting, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    /// E-mail address of a user, or `cli` / `systeem` / `anoniem`.
+    pub label: String,
+    /// The client's IP address, or `cli`.
+    pub source: String,
+}
+
+impl Actor {
+    pub fn cli() -> Self {
+        Actor {
+            user_id: None,
+            label: "cli".into(),
+            source: "cli".into(),
+        }
+    }
+    pub fn system() -> Self {
+        Actor {
+            user_id: None,
+            label: "systeem".into(),
+            source: "systeem".into(),
+        }
+    }
+    pub fn anonymous(source: impl Into<String>) -> Self {
+        Actor {
+            user_id: None,
+            label: "anoniem".into(),
+            source: source.into(),
+        }
+    }
+    pub fn user(id: UserId, email: &str, source: impl Into<String>) -> Self {
+        Actor {
+            user_id: Some(id),
+            label: email.to_string(),
+            source: source.into(),
+        }
+    }
+}
+
+/// The current time, in whole microseconds (what the database keeps).
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .expect("valid nanosecond")
+}
+
+/// Records one audit entry inside the caller's transaction.
+pub(crate) async fn audit(
+    conn: &mut startblok_db::Conn,
+    actor: &Actor,
+    action: &str,
+    object: Option<(&str, String)>,
+    school: Option<SchoolId>,
+) -> AppResult<()> {
+    let (object_type, object_id) = match object {
+        Some((t, id)) => (Some(t.to_string()), Some(id)),
+        None => (None, None),
+    };
+    audit::record(
+        conn,
+        &audit::Entry {
+            at: now(),
+            actor_id: actor.user_id,
+            actor: actor.label.clone(),
+            action: action.to_string(),
+            object_type,
+            object_id,
+            school_id: school,
+            source: actor.source.clone(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+impl App {
+    pub fn new(db: Db, settings: Settings) -> Self {
+        App { db, settings }
+    }
+
+    /// A full link to a path of this instance (`/welkom/…` → `http://host/welkom/…`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.settings.public_url, path)
+    }
+}

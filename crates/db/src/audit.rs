@@ -70,7 +70,11 @@ pub async fn recent(conn: &mut Conn, limit: i64) -> Result<Vec<Entry>> {
 }
 
 /// The newest entries of one school first, at most `limit`.
-pub async fn recent_for_school(conn: &mut Conn, school: SchoolId, limit: i64) -> Result<Vec<Entry>> {
+pub async fn recent_for_school(
+    conn: &mut Conn,
+    school: SchoolId,
+    limit: i64,
+) -> Result<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT at, actor_id, actor, action, object_type, object_id, school_id, source \
          FROM audit_log WHERE school_id = $1 ORDER BY at DESC, id DESC LIMIT $2",

@@ -10,10 +10,10 @@ pub mod login_failures;
 pub mod schools;
 pub mod sessions;
 mod support;
-pub mod user_tokens;
-pub mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod user_tokens;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

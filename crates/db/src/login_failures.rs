@@ -22,7 +22,12 @@ impl Scope {
     }
 }
 
-pub async fn record(conn: &mut Conn, scope: Scope, key_hash: &str, now: OffsetDateTime) -> Result<()> {
+pub async fn record(
+    conn: &mut Conn,
+    scope: Scope,
+    key_hash: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
     sqlx::query("INSERT INTO login_failures (id, scope, key_hash, at) VALUES ($1, $2, $3, $4)")
         .bind(Uuid::now_v7().to_string())
         .bind(scope.as_str().to_string())

@@ -48,10 +48,12 @@ pub async fn insert(conn: &mut Conn, school: &School) -> Result<()> {
 }
 
 pub async fn by_id(conn: &mut Conn, school: SchoolId) -> Result<Option<School>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM schools s WHERE s.id = $1")))
-        .bind(school.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM schools s WHERE s.id = $1"
+    )))
+    .bind(school.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 

@@ -68,11 +68,7 @@ pub async fn touch(conn: &mut Conn, token_hash: &str, now: OffsetDateTime) -> Re
     Ok(())
 }
 
-pub async fn set_current_school(
-    conn: &mut Conn,
-    token_hash: &str,
-    school: SchoolId,
-) -> Result<()> {
+pub async fn set_current_school(conn: &mut Conn, token_hash: &str, school: SchoolId) -> Result<()> {
     sqlx::query("UPDATE sessions SET current_school_id = $1 WHERE token_hash = $2")
         .bind(school.to_string())
         .bind(token_hash.to_string())

@@ -27,7 +27,11 @@ impl TestDb {
         let url = format!("sqlite://{}/startblok.db", dir.path().display());
         let db = Db::connect(&url).await.expect("open SQLite");
         db.migrate().await.expect("migrate SQLite");
-        TestDb { db, url, cleanup: Cleanup::Sqlite(dir) }
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
     }
 
     /// A fresh PostgreSQL database, or `None` (with a clear message) when none is configured.
@@ -44,7 +48,11 @@ impl TestDb {
         let url = replace_db_name(&admin_url, &name);
         let db = Db::connect(&url).await.expect("open PostgreSQL");
         db.migrate().await.expect("migrate PostgreSQL");
-        Some(TestDb { db, url, cleanup: Cleanup::Postgres { admin_url, name } })
+        Some(TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        })
     }
 
     /// SQLite always, PostgreSQL when configured: run a test body over each.
@@ -67,7 +75,9 @@ impl Drop for TestDb {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs outside async; use a short-lived runtime on its own thread.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(rt) = rt {
                     rt.block_on(async {
                         if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {

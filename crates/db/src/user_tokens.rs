@@ -51,7 +51,11 @@ pub async fn insert(
 }
 
 /// The user a still-valid link belongs to, without using it up (to show the form).
-pub async fn peek(conn: &mut Conn, token_hash: &str, now: OffsetDateTime) -> Result<Option<UserId>> {
+pub async fn peek(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<UserId>> {
     let row = sqlx::query(
         "SELECT user_id FROM user_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
     )
@@ -63,7 +67,11 @@ pub async fn peek(conn: &mut Conn, token_hash: &str, now: OffsetDateTime) -> Res
 }
 
 /// Uses a link: returns its user if it was valid, and marks it used, atomically.
-pub async fn consume(conn: &mut Conn, token_hash: &str, now: OffsetDateTime) -> Result<Option<UserId>> {
+pub async fn consume(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<UserId>> {
     let row = sqlx::query(
         "UPDATE user_tokens SET used_at = $2 \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",

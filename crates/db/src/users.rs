@@ -58,18 +58,22 @@ pub async fn insert(conn: &mut Conn, user: &User, email_lower: &str) -> Result<(
 }
 
 pub async fn by_id(conn: &mut Conn, user: UserId) -> Result<Option<User>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-        .bind(user.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(user.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn by_email(conn: &mut Conn, email_lower: &str) -> Result<Option<User>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE email_lower = $1")))
-        .bind(email_lower.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE email_lower = $1"
+    )))
+    .bind(email_lower.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -79,14 +83,13 @@ pub async fn set_password(
     hash: &str,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
-    )
-    .bind(hash.to_string())
-    .bind(format_ts(now))
-    .bind(user.to_string())
-    .execute(conn)
-    .await?;
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(hash.to_string())
+            .bind(format_ts(now))
+            .bind(user.to_string())
+            .execute(conn)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
@@ -208,4 +211,15 @@ pub async fn members_of(conn: &mut Conn, school: SchoolId) -> Result<Vec<Member>
         }
     }
     Ok(out)
+}
+
+pub async fn count_operators(conn: &mut Conn) -> Result<i64> {
+    use sqlx::Row;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_operator = $1 AND disabled = $2")
+            .bind(true)
+            .bind(false)
+            .fetch_one(conn)
+            .await?;
+    Ok(row.try_get::<i64, _>("n")?)
 }

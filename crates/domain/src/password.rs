@@ -12,7 +12,9 @@ pub enum PasswordProblem {
     TooShort,
     #[error("Een wachtwoord mag hoogstens 1024 tekens lang zijn.")]
     TooLong,
-    #[error("Dit wachtwoord wordt veel gebruikt en is makkelijk te raden. Kies een ander wachtwoord.")]
+    #[error(
+        "Dit wachtwoord wordt veel gebruikt en is makkelijk te raden. Kies een ander wachtwoord."
+    )]
     Common,
 }
 
@@ -42,18 +44,33 @@ mod tests {
 
     #[test]
     fn policy_counts_characters_not_bytes() {
-        assert_eq!(check_password_policy("kort"), Err(PasswordProblem::TooShort));
+        assert_eq!(
+            check_password_policy("kort"),
+            Err(PasswordProblem::TooShort)
+        );
         // Seven Cyrillic letters are 14 bytes but only 7 characters.
-        assert_eq!(check_password_policy("пароль1"), Err(PasswordProblem::TooShort));
+        assert_eq!(
+            check_password_policy("пароль1"),
+            Err(PasswordProblem::TooShort)
+        );
         assert_eq!(check_password_policy("пароль12"), Ok(()));
-        assert_eq!(check_password_policy(&"x".repeat(1025)), Err(PasswordProblem::TooLong));
+        assert_eq!(
+            check_password_policy(&"x".repeat(1025)),
+            Err(PasswordProblem::TooLong)
+        );
         assert_eq!(check_password_policy(&"x".repeat(64)), Ok(()));
     }
 
     #[test]
     fn common_passwords_are_refused_whatever_their_case() {
-        assert_eq!(check_password_policy("Welkom123"), Err(PasswordProblem::Common));
-        assert_eq!(check_password_policy("PASSWORD1"), Err(PasswordProblem::Common));
+        assert_eq!(
+            check_password_policy("Welkom123"),
+            Err(PasswordProblem::Common)
+        );
+        assert_eq!(
+            check_password_policy("PASSWORD1"),
+            Err(PasswordProblem::Common)
+        );
         assert_eq!(check_password_policy("paard-batterij-nietje"), Ok(()));
     }
 }

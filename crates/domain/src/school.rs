@@ -14,7 +14,9 @@ pub struct Dependance(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SchoolCodeError {
-    #[error("Een BRIN-nummer bestaat uit twee cijfers en twee letters of cijfers, bijvoorbeeld 99ZZ.")]
+    #[error(
+        "Een BRIN-nummer bestaat uit twee cijfers en twee letters of cijfers, bijvoorbeeld 99ZZ."
+    )]
     Brin,
     #[error("Een dependancecode bestaat uit twee cijfers, bijvoorbeeld 00.")]
     Dependance,
@@ -31,7 +33,11 @@ impl Brin {
             && b[1].is_ascii_digit()
             && b[2].is_ascii_alphanumeric()
             && b[3].is_ascii_alphanumeric();
-        if ok { Ok(Self(s)) } else { Err(SchoolCodeError::Brin) }
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(SchoolCodeError::Brin)
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -95,14 +101,21 @@ mod tests {
     #[test]
     fn school_codes_parse_in_the_usual_spellings() {
         for s in ["99ZZ-00", "99zz-00", " 99ZZ00 ", "99ZZ 00"] {
-            assert_eq!(s.parse::<SchoolCode>().unwrap().to_string(), "99ZZ-00", "{s}");
+            assert_eq!(
+                s.parse::<SchoolCode>().unwrap().to_string(),
+                "99ZZ-00",
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn malformed_school_codes_are_refused_with_the_reason() {
         assert_eq!("AB12-00".parse::<SchoolCode>(), Err(SchoolCodeError::Brin));
-        assert_eq!("99ZZ-0A".parse::<SchoolCode>(), Err(SchoolCodeError::Dependance));
+        assert_eq!(
+            "99ZZ-0A".parse::<SchoolCode>(),
+            Err(SchoolCodeError::Dependance)
+        );
         assert_eq!("99ZZ-0".parse::<SchoolCode>(), Err(SchoolCodeError::Code));
         assert_eq!("99ZŽ-00".parse::<SchoolCode>(), Err(SchoolCodeError::Code));
     }
