@@ -255,3 +255,17 @@ impl App {
         Ok(users::count_operators(&mut c).await? > 0)
     }
 }
+
+impl App {
+    /// The team of a school (Instellingen > Gebruikers).
+    pub async fn team(&self, school: SchoolId) -> Result<Vec<users::Member>, ProvisionError> {
+        let mut c = self.db.conn().await?;
+        Ok(users::members_of(&mut c, school).await?)
+    }
+
+    /// All schools of the instance (operator).
+    pub async fn all_schools(&self) -> Result<Vec<School>, ProvisionError> {
+        let mut c = self.db.conn().await?;
+        Ok(schools::list_all(&mut c).await?)
+    }
+}

@@ -1,1 +1,79 @@
+//! The web interface of Startblok.
+//!
+//! Every route is declared once in [`routes::table`] together with its access rule; the router
+//! is built from that table, so a route without a rule cannot exist. Handlers extract, call one
+//! use case of `startblok-app`, and render an askama template.
 
+pub mod access;
+pub mod chrome;
+pub mod error;
+pub mod forms;
+mod headers;
+pub mod routes;
+pub mod session;
+mod static_files;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use startblok_app::App;
+use tokio::net::TcpListener;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub cookies: Arc<session::CookieConfig>,
+}
+
+/// The HTTP server, bound to its port but not yet serving (zero2prod's `Application`): `main`
+/// and every test build it the same way.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Binds to `addr` (`127.0.0.1:0` picks a free port).
+    pub async fn bind(app: App, addr: SocketAddr) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        let state = AppState {
+            cookies: Arc::new(session::CookieConfig::for_public_url(
+                &app.settings.public_url,
+            )),
+            app,
+        };
+        Ok(Server {
+            listener,
+            router: routes::router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes; requests in flight are finished first.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+
+    /// Serves in the background (for tests and tools); the server stops when the runtime ends.
+    pub fn spawn(self) -> SocketAddr {
+        let addr = self.local_addr();
+        tokio::spawn(self.run_until(std::future::pending()));
+        addr
+    }
+}

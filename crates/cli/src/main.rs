@@ -1,0 +1,403 @@
+//! The `startblok` command. Thin on purpose: it parses arguments, opens the database and calls
+//! the app (zero2prod's "thin main, real lib").
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use startblok_app::{Actor, App, Settings, demo};
+use startblok_db::Db;
+use startblok_domain::{Brin, Dependance, Role, SchoolCode};
+
+const HELP_TEMPLATE: &str = "{about-with-newline}\nGebruik: {usage}\n\n{all-args}{after-help}";
+
+/// Startblok: leerlingvolgsysteem voor nieuwkomersonderwijs.
+#[derive(Parser)]
+#[command(
+    name = "startblok",
+    version,
+    help_template = HELP_TEMPLATE,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    subcommand_help_heading = "Opdrachten",
+    next_help_heading = "Opties",
+    after_help = "Snel beginnen: startblok serve --demo, en open http://127.0.0.1:8080.\nHulp bij een opdracht: startblok OPDRACHT --help."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[arg(short = 'h', long = "help", action = ArgAction::Help, global = true, help = "Toon deze hulp")]
+    help: Option<bool>,
+    #[arg(short = 'V', long = "version", action = ArgAction::Version, help = "Toon het versienummer")]
+    version: Option<bool>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start de webserver (maakt de database aan en werkt hem bij als dat nodig is).
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Serve(ServeArgs),
+    /// Werk de database bij naar de nieuwste versie en stop.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Migrate(DbArgs),
+    /// Operators: beheerders van deze Startblok-installatie.
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten")]
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// Scholen (vestigingen).
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten")]
+    School {
+        #[command(subcommand)]
+        command: SchoolCommand,
+    },
+    /// Gebruikers van een school.
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten")]
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Database")]
+struct DbArgs {
+    /// Database: sqlite://PAD of postgres://GEBRUIKER@HOST/NAAM [standaard: sqlite://DATA-MAP/startblok.db]
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Map voor de SQLite-database en andere bestanden
+    #[arg(
+        long,
+        env = "STARTBLOK_DATA_DIR",
+        value_name = "MAP",
+        default_value = "./data"
+    )]
+    data_dir: PathBuf,
+}
+
+impl DbArgs {
+    fn url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.trim().is_empty() => u.trim().to_string(),
+            _ => format!("sqlite://{}", self.data_dir.join("startblok.db").display()),
+        }
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Adres en poort waarop de server luistert
+    #[arg(
+        long,
+        env = "STARTBLOK_ADDR",
+        value_name = "ADRES:POORT",
+        default_value = "127.0.0.1:8080"
+    )]
+    addr: SocketAddr,
+    /// Adres waarop mensen Startblok bereiken, voor links en e-mails [standaard: http://ADRES:POORT]
+    #[arg(long, env = "STARTBLOK_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// Vul de database met de demoschool en demo-accounts (alleen voor uitproberen)
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Maak een operator aan. Het wachtwoord komt van standaardinvoer; zonder invoer krijg je een eenmalige link.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Create {
+        /// E-mailadres van de operator
+        #[arg(long, value_name = "E-MAIL")]
+        email: String,
+        /// Naam van de operator
+        #[arg(long)]
+        naam: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchoolCommand {
+    /// Maak een school aan.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Create {
+        /// Naam van de school
+        #[arg(long)]
+        naam: String,
+        /// BRIN-nummer, bijvoorbeeld 99ZZ
+        #[arg(long)]
+        brin: String,
+        /// Dependancecode (vestigingsnummer), bijvoorbeeld 00
+        #[arg(long, default_value = "00")]
+        dependance: String,
+        /// Schoolkey uit de administratie (optioneel)
+        #[arg(long)]
+        schoolkey: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Geef iemand een rol op een school (maakt het account aan als het nog niet bestaat).
+    /// Het wachtwoord komt van standaardinvoer; zonder invoer krijg je een uitnodigingslink.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Create {
+        /// School als BRIN-dependance, bijvoorbeeld 99ZZ-00
+        #[arg(long, value_name = "BRIN-DEPENDANCE")]
+        school: String,
+        /// E-mailadres
+        #[arg(long, value_name = "E-MAIL")]
+        email: String,
+        /// Rol op de school: beheerder, leerkracht of ib
+        #[arg(long, value_name = "ROL")]
+        rol: String,
+        /// Naam (optioneel; anders het deel van het e-mailadres vóór de @)
+        #[arg(long)]
+        naam: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STARTBLOK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("kan niet starten: {e}")),
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+/// One line on standard error, and a non-zero exit.
+fn fail(message: &str) -> ExitCode {
+    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("startblok: {one_line}");
+    ExitCode::FAILURE
+}
+
+async fn open(db: &DbArgs) -> Result<Db, String> {
+    let url = db.url();
+    let handle = Db::connect(&url)
+        .await
+        .map_err(|e| format!("database {}: {e}", redact(&url)))?;
+    handle
+        .migrate()
+        .await
+        .map_err(|e| format!("database {}: {e}", redact(&url)))?;
+    Ok(handle)
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A password piped in on standard input, or `None` (then a one-time link is printed).
+fn password_from_stdin() -> Result<Option<String>, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let mut input = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("kan standaardinvoer niet lezen: {e}"))?;
+    let pw = input
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&input);
+    Ok(if pw.is_empty() {
+        None
+    } else {
+        Some(pw.to_string())
+    })
+}
+
+fn app(db: Db, public_url: Option<&str>) -> App {
+    let url = public_url
+        .map(String::from)
+        .or_else(|| std::env::var("STARTBLOK_PUBLIC_URL").ok())
+        .unwrap_or_else(|| "http://127.0.0.1:8080".to_string());
+    App::new(db, Settings::new(url))
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => {
+            open(&db).await?;
+            println!("De database is bijgewerkt.");
+            Ok(())
+        }
+        Command::Operator {
+            command: OperatorCommand::Create { email, naam, db },
+        } => {
+            let password = password_from_stdin()?;
+            let app = app(open(&db).await?, None);
+            let acc = app
+                .create_operator(&email, naam.as_deref(), password.as_deref(), &Actor::cli())
+                .await
+                .map_err(|e| e.to_string())?;
+            report_account(&acc, "operator");
+            Ok(())
+        }
+        Command::School {
+            command:
+                SchoolCommand::Create {
+                    naam,
+                    brin,
+                    dependance,
+                    schoolkey,
+                    db,
+                },
+        } => {
+            let brin = Brin::parse(&brin).map_err(|e| e.to_string())?;
+            let dependance = Dependance::parse(&dependance).map_err(|e| e.to_string())?;
+            let code = SchoolCode::new(brin, dependance);
+            let app = app(open(&db).await?, None);
+            let school = app
+                .create_school(&naam, &code, schoolkey.as_deref(), &Actor::cli())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("School aangemaakt: {} ({})", school.naam, school.code);
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    school,
+                    email,
+                    rol,
+                    naam,
+                    db,
+                },
+        } => {
+            let code: SchoolCode = school
+                .parse()
+                .map_err(|e: startblok_domain::SchoolCodeError| e.to_string())?;
+            let role: Role = rol
+                .parse()
+                .map_err(|e: startblok_domain::RoleParseError| e.to_string())?;
+            let password = password_from_stdin()?;
+            let app = app(open(&db).await?, None);
+            let acc = app
+                .create_school_user(
+                    &code,
+                    &email,
+                    naam.as_deref(),
+                    role,
+                    password.as_deref(),
+                    &Actor::cli(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            report_account(&acc, &format!("{} op {code}", role.label().to_lowercase()));
+            Ok(())
+        }
+    }
+}
+
+fn report_account(acc: &startblok_app::provisioning::Account, what: &str) {
+    if acc.existed {
+        println!("{} bestond al en is nu {what}.", acc.user.email);
+    } else {
+        println!("Account aangemaakt: {} ({what}).", acc.user.email);
+    }
+    if let Some(link) = &acc.link {
+        println!("Eenmalige link om een wachtwoord te kiezen (7 dagen geldig):\n{link}");
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let url = args.db.url();
+    let db = open(&args.db).await?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.addr));
+    let app = App::new(db.clone(), Settings::new(public_url.clone()));
+    if args.demo {
+        app.seed_demo()
+            .await
+            .map_err(|e| format!("demo vullen mislukt: {e}"))?;
+    }
+    let server = startblok_web::Server::bind(app.clone(), args.addr)
+        .await
+        .map_err(|e| format!("kan niet luisteren op {}: {e}", args.addr))?;
+
+    println!("Startblok draait op {public_url}");
+    println!("Database: {}", redact(&url));
+    if args.demo {
+        println!(
+            "\nDemo-accounts (wachtwoord voor allemaal: {}):",
+            demo::DEMO_PASSWORD
+        );
+        for a in &demo::DEMO_ACCOUNTS {
+            println!("  {:<32} {}", a.email, a.description);
+        }
+        println!("\nInloggen: {public_url}/inloggen");
+    } else if !app.any_operator().await.map_err(|e| e.to_string())? {
+        println!(
+            "\nEr is nog geen operator. Maak er een aan met:\n  startblok operator create --email JOUW@ADRES.NL"
+        );
+    }
+    println!("Stoppen: Ctrl+C");
+
+    server
+        .run_until(shutdown_signal())
+        .await
+        .map_err(|e| format!("server gestopt: {e}"))?;
+    db.close().await;
+    Ok(())
+}
+
+/// Ctrl+C or SIGTERM: stop taking new requests and let those in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("stopping: finishing requests in flight");
+}

@@ -1,0 +1,38 @@
+//! Logging in and out, and the one-time links that let a new account choose its password.
+
+pub mod get;
+pub mod post;
+
+use askama::Template;
+
+use crate::chrome::Chrome;
+use crate::forms::FormErrors;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub terug: String,
+    pub errors: FormErrors,
+    pub notice: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "welcome.html")]
+pub struct WelcomePage {
+    pub chrome: Chrome,
+    pub naam: String,
+    pub email: String,
+    pub action: String,
+    pub errors: FormErrors,
+}
+
+/// Only a local path may be a destination after login (no open redirect).
+pub fn safe_return(terug: &str) -> Option<&str> {
+    let ok = terug.starts_with('/')
+        && !terug.starts_with("//")
+        && !terug.contains('\\')
+        && !terug.starts_with("/inloggen");
+    ok.then_some(terug)
+}

@@ -1,0 +1,88 @@
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use startblok_domain::Role;
+
+use super::{SettingsPage, StartPage, UserRow, UsersPage};
+use crate::AppState;
+use crate::access::{CurrentUser, SchoolScope};
+use crate::chrome::Chrome;
+use crate::error::{WebError, render};
+
+pub async fn start(user: CurrentUser, scope: SchoolScope) -> Result<Response, WebError> {
+    let base = format!("/s/{}", scope.code());
+    let voornaam = user
+        .0
+        .user
+        .naam
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let page = StartPage {
+        chrome: Chrome::for_school("Start", &user, &scope, &base),
+        voornaam,
+        school: scope.school.naam.clone(),
+        is_beheerder: scope.has(Role::Beheerder),
+        is_leerkracht: scope.has(Role::Leerkracht),
+        is_ib: scope.has(Role::Ib),
+        base,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn settings(user: CurrentUser, scope: SchoolScope) -> Result<Response, WebError> {
+    let base = format!("/s/{}", scope.code());
+    let page = SettingsPage {
+        chrome: Chrome::for_school(
+            "Instellingen",
+            &user,
+            &scope,
+            &format!("{base}/instellingen"),
+        ),
+        base,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+) -> Result<Response, WebError> {
+    let team = state
+        .app
+        .team(scope.school.id)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let rows = team
+        .into_iter()
+        .map(|m| {
+            let (status, status_class) = if m.user.disabled {
+                ("Geblokkeerd", "utrecht-status-badge--inactive")
+            } else if m.user.password_hash.is_none() {
+                ("Uitgenodigd", "utrecht-status-badge--warning")
+            } else {
+                ("Actief", "utrecht-status-badge--active")
+            };
+            UserRow {
+                naam: m.user.naam,
+                email: m.user.email,
+                roles: m
+                    .roles
+                    .iter()
+                    .map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                status,
+                status_class,
+            }
+        })
+        .collect();
+    let path = format!("/s/{}/instellingen/gebruikers", scope.code());
+    let page = UsersPage {
+        chrome: Chrome::for_school("Gebruikers", &user, &scope, &path),
+        school: scope.school.naam.clone(),
+        rows,
+    };
+    Ok(render(&page)?.into_response())
+}
