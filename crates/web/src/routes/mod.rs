@@ -48,7 +48,7 @@ pub fn table() -> Vec<RouteDef> {
     use Access::*;
     use Method as M;
     vec![
-        r(M::GET, "/", Public, get(system::root)),
+        r(M::GET, "/", LoggedIn, get(system::root)),
         r(M::GET, "/gezondheid", Public, get(system::health)),
         r(M::GET, "/static/{*path}", Public, get(static_files::get)),
         r(M::GET, "/inloggen", Public, get(auth::get::login_form)),

@@ -89,7 +89,10 @@ pub async fn switch_school(
     user: CurrentUser,
     Form(form): Form<SwitchForm>,
 ) -> Result<Response, WebError> {
-    let code: SchoolCode = form.school.parse().map_err(|_| WebError::NotFound)?;
+    // No school chosen (a form sent without one): back to the choice.
+    let Ok(code) = form.school.parse::<SchoolCode>() else {
+        return Ok(Redirect::to("/account/scholen").into_response());
+    };
     let Some((school, _)) = user.0.schools.iter().find(|(s, _)| s.code == code) else {
         return Err(WebError::NotFound);
     };

@@ -5,14 +5,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::AppState;
-use crate::access::MaybeUser;
+use crate::access::CurrentUser;
 use crate::error::WebError;
 
-/// `/`: to the school the user works in, the operator's pages, or the login page.
-pub async fn root(MaybeUser(user): MaybeUser) -> Response {
-    let Some(u) = user else {
-        return Redirect::to("/inloggen").into_response();
-    };
+/// `/`: to the school the user works in, or the operator's pages.
+pub async fn root(user: CurrentUser) -> Response {
+    let u = user.0;
     let current = u
         .session
         .current_school_id

@@ -1,0 +1,176 @@
+//! Shared test support: the real app on a free port over a fresh database, with two schools
+//! and a user for every role, and HTTP clients logged in as each of them.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use startblok_app::{Actor, App, Settings};
+use startblok_db::testing::TestDb;
+use startblok_domain::Role;
+
+pub const PASSWORD: &str = "test-wachtwoord-1";
+pub const SCHOOL_A: &str = "11AA-00";
+pub const SCHOOL_B: &str = "22BB-00";
+
+/// The identities a test can act as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Anonymous,
+    Operator,
+    BeheerderA,
+    LeerkrachtA,
+    IbA,
+    BeheerderB,
+}
+
+impl Who {
+    pub const ALL: [Who; 6] = [
+        Who::Anonymous,
+        Who::Operator,
+        Who::BeheerderA,
+        Who::LeerkrachtA,
+        Who::IbA,
+        Who::BeheerderB,
+    ];
+
+    pub fn email(self) -> Option<&'static str> {
+        match self {
+            Who::Anonymous => None,
+            Who::Operator => Some("operator@test.nl"),
+            Who::BeheerderA => Some("beheerder-a@test.nl"),
+            Who::LeerkrachtA => Some("leerkracht-a@test.nl"),
+            Who::IbA => Some("ib-a@test.nl"),
+            Who::BeheerderB => Some("beheerder-b@test.nl"),
+        }
+    }
+
+    /// The user's roles at a school code.
+    pub fn roles_at(self, school: &str) -> Vec<Role> {
+        match (self, school) {
+            (Who::BeheerderA, SCHOOL_A) => vec![Role::Beheerder],
+            (Who::LeerkrachtA, SCHOOL_A) => vec![Role::Leerkracht],
+            (Who::IbA, SCHOOL_A) => vec![Role::Ib],
+            (Who::BeheerderB, SCHOOL_B) => vec![Role::Beheerder],
+            _ => vec![],
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A client logged in as `who` (anonymous: just a client).
+    pub async fn client_as(&self, who: Who) -> reqwest::Client {
+        let c = self.client();
+        if let Some(email) = who.email() {
+            let res = c
+                .post(self.url("/inloggen"))
+                .form(&[("email", email), ("wachtwoord", PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303, "login as {who:?}");
+        }
+        c
+    }
+
+    /// The CSRF token on a page the client can see (read from a form on it).
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        extract_csrf(&html).unwrap_or_else(|| panic!("no CSRF token on {path}"))
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// Starts the app on SQLite, and again on PostgreSQL when configured.
+pub async fn spawn_all() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for db in TestDb::all().await {
+        out.push(spawn_on(db).await);
+    }
+    out
+}
+
+pub async fn spawn_sqlite() -> TestApp {
+    spawn_on(TestDb::sqlite().await).await
+}
+
+pub async fn spawn_on(db: TestDb) -> TestApp {
+    let listener_addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    // The public URL is only known after binding; links in tests use the bound port.
+    let probe = std::net::TcpListener::bind(listener_addr).unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let app = App::new(db.db.clone(), Settings::new(format!("http://{addr}")));
+    seed(&app).await;
+    let server = startblok_web::Server::bind(app.clone(), addr)
+        .await
+        .unwrap();
+    let addr = server.spawn();
+    TestApp { addr, app, db }
+}
+
+async fn seed(app: &App) {
+    let cli = Actor::cli();
+    app.create_school("School Alfa", &SCHOOL_A.parse().unwrap(), None, &cli)
+        .await
+        .unwrap();
+    app.create_school("School Bravo", &SCHOOL_B.parse().unwrap(), None, &cli)
+        .await
+        .unwrap();
+    app.create_operator(
+        Who::Operator.email().unwrap(),
+        Some("Olga Operator"),
+        Some(PASSWORD),
+        &cli,
+    )
+    .await
+    .unwrap();
+    for who in Who::ALL {
+        for school in [SCHOOL_A, SCHOOL_B] {
+            for role in who.roles_at(school) {
+                app.create_school_user(
+                    &school.parse().unwrap(),
+                    who.email().unwrap(),
+                    Some(&format!("{who:?}")),
+                    role,
+                    Some(PASSWORD),
+                    &cli,
+                )
+                .await
+                .unwrap();
+            }
+        }
+    }
+}
