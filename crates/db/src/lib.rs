@@ -20,7 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use support::{format_ts, parse_ts};
 
@@ -96,6 +96,10 @@ impl Db {
             .map_err(DbError::Connect)?
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
+        // One direct attempt first: a wrong URL or a server that is down fails at once with its
+        // own error, instead of after the pool's retries.
+        let probe = sqlx::AnyConnection::connect_with(&options).await.map_err(DbError::Connect)?;
+        probe.close().await.map_err(DbError::Connect)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
@@ -177,12 +181,11 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     if path.is_empty() {
         return Err(DbError::UnsupportedUrl);
     }
-    if path != ":memory:" {
-        if let Some(parent) = Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(DbError::CreateDir)?;
-            }
-        }
+    if path != ":memory:"
+        && let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(DbError::CreateDir)?;
     }
     let query = match query {
         Some(q) if q.contains("mode=") => q.to_string(),

@@ -194,10 +194,10 @@ pub async fn guard(
 
 /// Browsers say where a request comes from; refuse state changes started by another site.
 fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" || site == "same-site" {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && (site == "cross-site" || site == "same-site")
+    {
+        return false;
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),

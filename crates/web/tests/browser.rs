@@ -1,0 +1,847 @@
+//! Browser tests: a real headless Chromium (Debian's `chromium` + `chromium-driver`) walks the
+//! app as a person does, with clicks and typing. Every page, in its main states, is checked at
+//! 1280 px and at 320 px wide: axe-core (WCAG 2.0/2.1/2.2 A and AA plus best practices) must find
+//! nothing, at 320 px the page must reflow without horizontal scrolling, and a full-page
+//! screenshot of each is saved under `target/screenshots/`.
+//!
+//! Without chromium or chromedriver the tests say so and pass; with `CI=true` or
+//! `STARTBLOK_BROWSER_TESTS=1` they fail instead.
+//!
+//! Run: `STARTBLOK_BROWSER_TESTS=1 cargo test -p startblok-web --test browser -- --nocapture`
+
+mod common;
+
+use std::future::Future;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{PASSWORD, SCHOOL_A, SCHOOL_B, TestApp, Who, spawn_sqlite};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use startblok_app::Actor;
+use startblok_domain::Role;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WIDTHS: [u32; 2] = [1280, 320];
+const HEIGHT: u32 = 900;
+const WAIT: Duration = Duration::from_secs(10);
+
+/// One browser at a time: each session costs a Chromium, and the machine may be small.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+// ---------------------------------------------------------------------------------------------
+// The walks
+// ---------------------------------------------------------------------------------------------
+
+/// The login page, its errors, a beheerder's day (start, Instellingen, Gebruikers, a failed
+/// password change, a 404) and logging out through the user menu.
+#[tokio::test]
+async fn beheerder_logs_in_manages_the_school_and_logs_out() {
+    walk(|p| async move {
+        let app = spawn_sqlite().await;
+
+        // Someone opens Startblok: not logged in, so the login page.
+        p.goto(&app.url("/")).await;
+        p.wait_path("/inloggen").await;
+        assert_eq!(p.text("h1").await, "Inloggen");
+        assert!(!p.title().await.starts_with("Fout"), "no error yet");
+        p.check("login").await;
+
+        // They press "Inloggen" without filling in anything.
+        p.click("form.sb-form button[type=submit]").await;
+        p.wait_title_prefix("Fout: ").await;
+        assert_eq!(
+            p.active_id().await,
+            "foutmeldingen",
+            "the error summary has focus"
+        );
+        let summary = p.text("#foutmeldingen").await;
+        assert!(summary.contains("Er is iets niet goed ingevuld"), "{summary}");
+        assert!(summary.contains("Vul je e-mailadres in."), "{summary}");
+        assert!(summary.contains("Vul je wachtwoord in."), "{summary}");
+        assert!(p.text("#email-fout").await.contains("Vul je e-mailadres in."));
+        assert!(p.text("#wachtwoord-fout").await.contains("Vul je wachtwoord in."));
+        assert_eq!(
+            p.attr("#wachtwoord", "aria-invalid").await.as_deref(),
+            Some("true")
+        );
+        p.check("login-fout").await;
+
+        // A link in the summary takes them to the field.
+        p.click("#foutmeldingen a[href='#wachtwoord']").await;
+        p.wait_js("return document.activeElement && document.activeElement.id === 'wachtwoord'")
+            .await;
+
+        // An address that does not exist, as a stranger.
+        p.goto(&app.url("/bestaat-niet")).await;
+        assert_eq!(p.text("h1").await, "Pagina niet gevonden");
+        p.check("404-anoniem").await;
+
+        // Beheerder of School Alfa logs in.
+        p.login(&app, Who::BeheerderA).await;
+        p.wait_path(&format!("/s/{SCHOOL_A}")).await;
+        assert_eq!(p.text(".sb-school__naam").await, "School Alfa");
+        let nav = p.text("nav.sb-nav").await;
+        assert!(nav.contains("Start") && nav.contains("Instellingen"), "{nav}");
+        let cards = p.text("main .sb-cards").await;
+        assert!(
+            cards.contains("Gebruikers") && cards.contains("Instellingen"),
+            "{cards}"
+        );
+        assert!(!cards.contains("Je groepen") && !cards.contains("Alle leerlingen"));
+        p.check("start-beheerder").await;
+
+        // Instellingen, from the main menu.
+        p.click("nav.sb-nav a[href$='/instellingen']").await;
+        p.wait_path(&format!("/s/{SCHOOL_A}/instellingen")).await;
+        assert_eq!(p.text("h1").await, "Instellingen");
+        assert_eq!(
+            p.attr("nav.sb-nav a[aria-current=page]", "href").await.as_deref(),
+            Some(format!("/s/{SCHOOL_A}/instellingen").as_str())
+        );
+        p.check("instellingen").await;
+
+        // Gebruikers, from the card on Instellingen.
+        p.click_link("Gebruikers").await;
+        p.wait_path(&format!("/s/{SCHOOL_A}/instellingen/gebruikers")).await;
+        assert_eq!(p.text("h1").await, "Gebruikers");
+        let table = p.text("main table").await;
+        for who in [Who::BeheerderA, Who::LeerkrachtA, Who::IbA] {
+            assert!(table.contains(who.email().unwrap()), "{who:?} in {table}");
+        }
+        assert!(
+            !table.contains(Who::BeheerderB.email().unwrap()),
+            "no one from School Bravo: {table}"
+        );
+        p.check("gebruikers").await;
+
+        // Wachtwoord wijzigen, from the user menu, with a wrong current password.
+        p.open_user_menu().await;
+        p.click_link("Wachtwoord wijzigen").await;
+        p.wait_path("/account/wachtwoord").await;
+        assert_eq!(p.text("h1").await, "Wachtwoord wijzigen");
+        p.check("wachtwoord").await;
+        p.type_into("#huidig", "dit-is-het-niet").await;
+        p.type_into("#nieuw", "een nieuw wachtwoord").await;
+        p.type_into("#herhaling", "een nieuw wachtwoord").await;
+        p.click("form.sb-form button[type=submit]").await;
+        p.wait_title_prefix("Fout: ").await;
+        assert_eq!(p.active_id().await, "foutmeldingen");
+        assert!(!p.text("#huidig-fout").await.is_empty(), "message at the field");
+        assert_eq!(
+            p.attr("#huidig", "aria-invalid").await.as_deref(),
+            Some("true")
+        );
+        for field in ["huidig", "nieuw", "herhaling"] {
+            assert_eq!(
+                p.attr(&format!("#{field}"), "type").await.as_deref(),
+                Some("password"),
+                "{field} is still an input field"
+            );
+        }
+        p.check("wachtwoord-fout").await;
+
+        // A page that does not exist, logged in.
+        p.goto(&app.url("/s/11AA-00/bestaat-niet")).await;
+        assert_eq!(p.text("h1").await, "Pagina niet gevonden");
+        p.check("404").await;
+
+        // The user menu, open, then Uitloggen.
+        p.goto(&app.url("/")).await;
+        p.wait_path(&format!("/s/{SCHOOL_A}")).await;
+        p.open_user_menu().await;
+        assert!(
+            p.text(".sb-usermenu__panel")
+                .await
+                .contains(Who::BeheerderA.email().unwrap())
+        );
+        p.check("gebruikersmenu").await;
+        p.click(".sb-usermenu__panel form[action='/uitloggen'] button").await;
+        p.wait_path("/inloggen?uitgelogd=1").await;
+        assert_eq!(p.text(".sb-notice").await, "Je bent uitgelogd.");
+        p.check("uitgelogd").await;
+
+        // Logged out means logged out: the school page sends them back to the login.
+        p.goto(&app.url(&format!("/s/{SCHOOL_A}"))).await;
+        p.wait_path("/inloggen").await;
+    })
+    .await;
+}
+
+/// Leerkracht, IB'er and operator each log in and see what their role should see.
+#[tokio::test]
+async fn leerkracht_ib_and_operator_see_their_own_start() {
+    walk(|p| async move {
+        let app = spawn_sqlite().await;
+
+        // Leerkracht: own groups, no Instellingen.
+        p.login(&app, Who::LeerkrachtA).await;
+        p.wait_path(&format!("/s/{SCHOOL_A}")).await;
+        assert_eq!(p.text(".sb-school__rol").await, "Leerkracht");
+        let main = p.text("main").await;
+        assert!(main.contains("Je groepen"), "{main}");
+        assert!(!main.contains("Alle leerlingen"), "{main}");
+        p.assert_no_settings().await;
+        p.check("start-leerkracht").await;
+        p.logout().await;
+
+        // IB'er: all pupils, no Instellingen.
+        p.login(&app, Who::IbA).await;
+        p.wait_path(&format!("/s/{SCHOOL_A}")).await;
+        assert_eq!(p.text(".sb-school__rol").await, "IB'er");
+        let main = p.text("main").await;
+        assert!(main.contains("Alle leerlingen"), "{main}");
+        assert!(!main.contains("Je groepen"), "{main}");
+        p.assert_no_settings().await;
+        p.check("start-ib").await;
+        p.logout().await;
+
+        // Operator: no school of their own, so straight to the list of schools.
+        p.login(&app, Who::Operator).await;
+        p.wait_path("/beheer").await;
+        assert_eq!(p.text("h1").await, "Scholen");
+        let table = p.text("main table").await;
+        assert!(
+            table.contains("School Alfa") && table.contains("School Bravo"),
+            "{table}"
+        );
+        assert!(table.contains(SCHOOL_A) && table.contains(SCHOOL_B), "{table}");
+        p.check("beheer-scholen").await;
+        p.open_user_menu().await;
+        let menu = p.text(".sb-usermenu__panel").await;
+        assert!(menu.contains("Scholen beheren"), "{menu}");
+        assert!(!menu.contains("Wissel van school"), "{menu}");
+        p.check("beheer-gebruikersmenu").await;
+        p.click(".sb-usermenu__panel form[action='/uitloggen'] button")
+            .await;
+        p.wait_path("/inloggen?uitgelogd=1").await;
+    })
+    .await;
+}
+
+/// A new colleague opens the invitation link, chooses a password and is in; a beheerder who
+/// works for two schools switches to the other one.
+#[tokio::test]
+async fn invitation_link_and_switching_schools() {
+    walk(|p| async move {
+        let app = spawn_sqlite().await;
+        let account = app
+            .app
+            .create_school_user(
+                &SCHOOL_A.parse().unwrap(),
+                "noor@test.nl",
+                Some("Noor Nieuw"),
+                Role::Leerkracht,
+                None,
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let link = account.link.expect("an account without password gets a link");
+
+        // The link from the e-mail.
+        p.goto(&link).await;
+        assert_eq!(p.text("h1").await, "Welkom bij Startblok");
+        assert!(p.text("main").await.contains("noor@test.nl"));
+        p.check("welkom").await;
+
+        // Two different passwords: an error at the repetition.
+        p.type_into("#wachtwoord", "zonnige ochtend").await;
+        p.type_into("#herhaling", "zonnige middag").await;
+        p.click("form.sb-form button[type=submit]").await;
+        p.wait_title_prefix("Fout: ").await;
+        assert_eq!(p.active_id().await, "foutmeldingen");
+        assert!(!p.text("#herhaling-fout").await.is_empty());
+        p.check("welkom-fout").await;
+
+        // Again, the same twice: logged in, on the school's start page.
+        p.type_into("#wachtwoord", "zonnige ochtend").await;
+        p.type_into("#herhaling", "zonnige ochtend").await;
+        p.click("form.sb-form button[type=submit]").await;
+        p.wait_path(&format!("/s/{SCHOOL_A}")).await;
+        assert!(p.text("h1").await.contains("Noor"), "greets by name");
+        assert_eq!(p.text(".sb-school__naam").await, "School Alfa");
+        p.check("welkom-ingelogd").await;
+        p.logout().await;
+
+        // The link works once.
+        p.goto(&link).await;
+        assert_eq!(p.text("h1").await, "Deze link werkt niet meer");
+        p.check("link-verlopen").await;
+
+        // Beheerder of School Alfa is leerkracht at School Bravo too.
+        let added = app
+            .app
+            .create_school_user(
+                &SCHOOL_B.parse().unwrap(),
+                Who::BeheerderA.email().unwrap(),
+                None,
+                Role::Leerkracht,
+                None,
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        assert!(added.existed);
+        p.login(&app, Who::BeheerderA).await;
+        p.wait_js("return location.pathname.startsWith('/s/')").await;
+        p.open_user_menu().await;
+        p.click_link("Wissel van school").await;
+        p.wait_path("/account/scholen").await;
+        assert_eq!(p.text("h1").await, "Wissel van school");
+        let cards = p.text("main .sb-cards").await;
+        assert!(
+            cards.contains("School Alfa") && cards.contains("School Bravo"),
+            "{cards}"
+        );
+        assert!(cards.contains("Huidige school"), "{cards}");
+        p.check("wissel-van-school").await;
+        p.click_button("Naar School Bravo").await;
+        p.wait_path(&format!("/s/{SCHOOL_B}")).await;
+        assert_eq!(p.text(".sb-school__naam").await, "School Bravo");
+        assert_eq!(p.text(".sb-school__rol").await, "Leerkracht");
+        p.assert_no_settings().await;
+        p.check("start-school-bravo").await;
+
+        // The choice sticks: "/" now leads to School Bravo.
+        p.goto(&app.url("/")).await;
+        p.wait_path(&format!("/s/{SCHOOL_B}")).await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page under test: actions a person takes, and the checks on every page
+// ---------------------------------------------------------------------------------------------
+
+/// A browser tab plus what the checks found (collected, so one run lists every problem).
+#[derive(Clone)]
+struct Page {
+    c: Client,
+    axe: Arc<String>,
+    shots: PathBuf,
+    problems: Arc<Mutex<Vec<String>>>,
+}
+
+impl Page {
+    async fn goto(&self, url: &str) {
+        self.c
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        self.wait_loaded().await;
+    }
+
+    /// Path plus query of the current address.
+    async fn path(&self) -> String {
+        let url = self.c.current_url().await.expect("current url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    async fn title(&self) -> String {
+        self.c.title().await.expect("title")
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        let url = self.path().await;
+        self.c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element `{css}` on {url}: {e}"))
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.expect("text").trim().to_string()
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.find(css).await.attr(name).await.expect("attr")
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
+        self.wait_loaded().await;
+    }
+
+    async fn click_link(&self, text: &str) {
+        let url = self.path().await;
+        let link = self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&format!(
+                "//a[normalize-space(.)='{text}']"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no link `{text}` on {url}: {e}"));
+        link.click()
+            .await
+            .unwrap_or_else(|e| panic!("click link `{text}`: {e}"));
+        self.wait_loaded().await;
+    }
+
+    async fn click_button(&self, text: &str) {
+        let url = self.path().await;
+        let button = self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&format!(
+                "//button[normalize-space(.)='{text}']"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no button `{text}` on {url}: {e}"));
+        button
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click button `{text}`: {e}"));
+        self.wait_loaded().await;
+    }
+
+    /// Clicks into a field, empties it and types, as a person does.
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.click().await.expect("click field");
+        field.clear().await.expect("clear field");
+        field.send_keys(text).await.expect("type");
+    }
+
+    async fn active_id(&self) -> String {
+        self.js("return document.activeElement ? document.activeElement.id : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.c
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script `{script}`: {e}"))
+    }
+
+    async fn wait_js(&self, predicate: &str) {
+        let start = Instant::now();
+        loop {
+            if let Ok(Value::Bool(true)) = self.c.execute(predicate, vec![]).await {
+                return;
+            }
+            if start.elapsed() > WAIT {
+                panic!(
+                    "waited {WAIT:?} for `{predicate}`, on {}",
+                    self.path().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_loaded(&self) {
+        self.wait_js("return document.readyState === 'complete'").await;
+    }
+
+    async fn wait_path(&self, want: &str) {
+        let start = Instant::now();
+        loop {
+            let now = self.path().await;
+            if now == want {
+                self.wait_loaded().await;
+                return;
+            }
+            if start.elapsed() > WAIT {
+                panic!("expected to arrive at {want}, but the browser is at {now}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_title_prefix(&self, prefix: &str) {
+        let start = Instant::now();
+        loop {
+            let title = self.title().await;
+            if title.starts_with(prefix) {
+                self.wait_loaded().await;
+                return;
+            }
+            if start.elapsed() > WAIT {
+                panic!("expected a title starting with {prefix:?}, got {title:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Logs in through the login form (logging out first is the caller's business).
+    async fn login(&self, app: &TestApp, who: Who) {
+        self.goto(&app.url("/inloggen")).await;
+        self.type_into("#email", who.email().unwrap()).await;
+        self.type_into("#wachtwoord", PASSWORD).await;
+        self.click("form.sb-form button[type=submit]").await;
+        self.wait_js("return location.pathname !== '/inloggen'").await;
+        self.wait_loaded().await;
+    }
+
+    /// Opens the user menu (a `<details>`) with a click on its summary.
+    async fn open_user_menu(&self) {
+        self.click("details.sb-usermenu > summary").await;
+        self.wait_js("return document.querySelector('details.sb-usermenu').open === true")
+            .await;
+    }
+
+    async fn logout(&self) {
+        self.open_user_menu().await;
+        self.click(".sb-usermenu__panel form[action='/uitloggen'] button")
+            .await;
+        self.wait_path("/inloggen?uitgelogd=1").await;
+    }
+
+    /// Neither the main menu nor the page offers Instellingen.
+    async fn assert_no_settings(&self) {
+        let nav = self.text("nav.sb-nav").await;
+        assert!(!nav.contains("Instellingen"), "menu: {nav}");
+        let main = self.text("main").await;
+        assert!(!main.contains("Instellingen"), "page: {main}");
+        let links = self
+            .js("return document.querySelectorAll('a[href*=\"/instellingen\"]').length")
+            .await;
+        assert_eq!(links, json!(0), "no link to /instellingen");
+    }
+
+    /// Makes the viewport (not the window) `width` × `height` CSS pixels.
+    async fn set_viewport(&self, width: u32, height: u32) {
+        let (mut w, mut h) = (width, height);
+        for _ in 0..3 {
+            self.c.set_window_size(w, h).await.expect("set window size");
+            let inner = self
+                .js("return [window.innerWidth, window.innerHeight]")
+                .await;
+            let iw = inner[0].as_u64().unwrap_or(0) as i64;
+            let ih = inner[1].as_u64().unwrap_or(0) as i64;
+            if iw == width as i64 && ih == height as i64 {
+                return;
+            }
+            w = (w as i64 + width as i64 - iw).max(1) as u32;
+            h = (h as i64 + height as i64 - ih).max(1) as u32;
+        }
+        let inner = self.js("return [window.innerWidth, window.innerHeight]").await;
+        panic!("cannot make the viewport {width}×{height}: it is {inner}");
+    }
+
+    /// The checks on every page and state: at each width axe-core, reflow at 320 px, and a
+    /// screenshot. Problems are collected and reported at the end of the walk.
+    async fn check(&self, name: &str) {
+        let url = self.c.current_url().await.expect("url").to_string();
+        for width in WIDTHS {
+            self.set_viewport(width, HEIGHT).await;
+            for v in self.axe_violations().await {
+                self.problem(format!("{v}\n    page {name}: {url} at {width}px"));
+            }
+            if width == 320 {
+                let sizes = self
+                    .js("return [document.documentElement.scrollWidth, window.innerWidth]")
+                    .await;
+                let (sw, iw) = (sizes[0].as_i64().unwrap(), sizes[1].as_i64().unwrap());
+                if sw > iw + 1 {
+                    let wide = self.js(WIDEST_ELEMENTS).await;
+                    self.problem(format!(
+                        "reflow: page {name} ({url}) scrolls sideways at {width}px: \
+                         scrollWidth {sw} > innerWidth {iw}; too wide: {wide}"
+                    ));
+                }
+            }
+            self.screenshot(&format!("{name}-{width}")).await;
+        }
+        self.set_viewport(WIDTHS[0], HEIGHT).await;
+    }
+
+    async fn axe_violations(&self) -> Vec<String> {
+        if self.js("return typeof window.axe").await != json!("object") {
+            self.c
+                .execute(&self.axe, vec![])
+                .await
+                .expect("inject axe-core");
+        }
+        let result = self
+            .c
+            .execute_async(AXE_RUN, vec![])
+            .await
+            .expect("run axe-core");
+        if let Some(err) = result.get("error") {
+            panic!("axe-core failed: {err}");
+        }
+        let mut out = Vec::new();
+        for v in result.as_array().expect("violations") {
+            let mut s = format!(
+                "axe {} [{}]: {} ({})",
+                v["id"].as_str().unwrap_or("?"),
+                v["impact"].as_str().unwrap_or("?"),
+                v["help"].as_str().unwrap_or("?"),
+                v["helpUrl"].as_str().unwrap_or(""),
+            );
+            for n in v["nodes"].as_array().into_iter().flatten() {
+                s.push_str(&format!("\n    target {}", n["target"]));
+                if let Some(summary) = n["summary"].as_str() {
+                    for line in summary.lines().filter(|l| !l.trim().is_empty()) {
+                        s.push_str(&format!("\n      {}", line.trim()));
+                    }
+                }
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    fn problem(&self, text: String) {
+        eprintln!("PROBLEM: {text}");
+        self.problems.lock().unwrap().push(text);
+    }
+
+    /// A screenshot of the whole page: the window is made as tall as the page for a moment.
+    async fn screenshot(&self, name: &str) {
+        let width = self.js("return window.innerWidth").await.as_u64().unwrap() as u32;
+        let full = self
+            .js("return Math.ceil(document.documentElement.scrollHeight)")
+            .await
+            .as_u64()
+            .unwrap() as u32;
+        let tall = full.clamp(HEIGHT, 8000);
+        if tall != HEIGHT {
+            self.set_viewport(width, tall).await;
+        }
+        let png = self.c.screenshot().await.expect("screenshot");
+        if tall != HEIGHT {
+            self.set_viewport(width, HEIGHT).await;
+        }
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+}
+
+/// Runs axe-core with the WCAG 2.x A/AA and best-practice rules; answers the violations, trimmed.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, {
+  runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+  resultTypes: ['violations']
+}).then(function (r) {
+  done(r.violations.map(function (v) {
+    return {
+      id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      nodes: v.nodes.map(function (n) { return { target: n.target, summary: n.failureSummary }; })
+    };
+  }));
+}).catch(function (e) { done({ error: String(e && e.stack || e) }); });
+"#;
+
+/// The elements that stick out to the right of the viewport (outside `.sb-table-scroll`).
+const WIDEST_ELEMENTS: &str = r#"
+const out = [];
+for (const el of document.querySelectorAll('body *')) {
+  if (el.closest('.sb-table-scroll')) continue;
+  const r = el.getBoundingClientRect();
+  if (r.right > window.innerWidth + 1) {
+    let sel = el.tagName.toLowerCase();
+    if (el.id) sel += '#' + el.id;
+    if (el.className && typeof el.className === 'string') sel += '.' + el.className.trim().split(/\s+/).join('.');
+    out.push(sel + ' (right ' + Math.round(r.right) + 'px)');
+  }
+}
+return out.slice(0, 8).join(', ');
+"#;
+
+// ---------------------------------------------------------------------------------------------
+// Harness: chromedriver, a headless Chromium, and running a walk in it
+// ---------------------------------------------------------------------------------------------
+
+/// Starts chromedriver and Chromium, runs the walk, closes the browser, and fails with every
+/// problem the checks found. Skips (loudly) without a browser, unless browser tests are required.
+async fn walk<F, Fut>(f: F)
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let required = std::env::var("CI").is_ok_and(|v| v == "true")
+        || std::env::var("STARTBLOK_BROWSER_TESTS").is_ok_and(|v| v == "1");
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if !missing.is_empty() {
+        if required {
+            panic!(
+                "browser tests are required (CI=true or STARTBLOK_BROWSER_TESTS=1), but {} \
+                 is missing: install Debian's chromium and chromium-driver",
+                missing.join(" and ")
+            );
+        }
+        eprintln!(
+            "NOTE: browser tests SKIPPED (install Debian's chromium and chromium-driver, or set \
+             STARTBLOK_BROWSER_TESTS=1)"
+        );
+        return;
+    }
+
+    let _one = ONE_BROWSER.lock().await;
+    let driver = Driver::start().await;
+    let client = driver.connect().await;
+    let shots = screenshot_dir();
+    let axe = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("static/vendor/axe.min.js"),
+    )
+    .expect("read static/vendor/axe.min.js");
+    let page = Page {
+        c: client.clone(),
+        axe: Arc::new(axe),
+        shots,
+        problems: Arc::default(),
+    };
+    let problems = page.problems.clone();
+
+    // The walk runs as its own task, so the browser is closed even when it panics.
+    let outcome = tokio::spawn(f(page)).await;
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(p) => std::panic::resume_unwind(p),
+            Err(e) => panic!("walk did not finish: {e}"),
+        }
+    }
+    let problems = problems.lock().unwrap();
+    if !problems.is_empty() {
+        panic!(
+            "{} accessibility/layout problem(s):\n\n{}\n",
+            problems.len(),
+            problems.join("\n\n")
+        );
+    }
+}
+
+/// `target/screenshots/` of the workspace (or of `CARGO_TARGET_DIR`).
+fn screenshot_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace.join(dir), // an absolute CARGO_TARGET_DIR replaces the root
+        None => workspace.join("target"),
+    };
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    dir
+}
+
+/// A running chromedriver, in its own process group, with a fresh Chromium profile directory.
+/// Dropping it ends the group (chromedriver and any Chromium it started) and removes the profile.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: PathBuf,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = free_port();
+        let profile = std::env::temp_dir().join(format!(
+            "startblok-chromium-{}-{port}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&profile).expect("create chromium profile dir");
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {CHROMEDRIVER}: {e}"));
+        let driver = Driver {
+            child,
+            port,
+            profile,
+        };
+        let status = format!("http://127.0.0.1:{port}/status");
+        let http = reqwest::Client::new();
+        let start = Instant::now();
+        loop {
+            if let Ok(res) = http.get(&status).send().await
+                && let Ok(body) = res.text().await
+                && let Ok(body) = serde_json::from_str::<Value>(&body)
+                && body["value"]["ready"] == json!(true)
+            {
+                return driver;
+            }
+            if start.elapsed() > WAIT {
+                panic!("chromedriver on port {port} did not answer within {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn connect(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", self.profile.display()),
+                ],
+            }),
+        );
+        // chromedriver is on localhost: plain HTTP, so no TLS set-up is involved.
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .unwrap_or_else(|e| panic!("start a Chromium session via chromedriver: {e}"))
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The group id is chromedriver's pid (process_group(0)); this ends only what it started.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
