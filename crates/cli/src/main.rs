@@ -23,6 +23,7 @@ const HELP_TEMPLATE: &str = "{about-with-newline}\nGebruik: {usage}\n\n{all-args
     disable_version_flag = true,
     disable_help_subcommand = true,
     subcommand_help_heading = "Opdrachten",
+    subcommand_value_name = "OPDRACHT",
     next_help_heading = "Opties",
     after_help = "Snel beginnen: startblok serve --demo, en open http://127.0.0.1:8080.\nHulp bij een opdracht: startblok OPDRACHT --help."
 )]
@@ -44,19 +45,19 @@ enum Command {
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
     Migrate(DbArgs),
     /// Operators: beheerders van deze Startblok-installatie.
-    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten")]
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
     Operator {
         #[command(subcommand)]
         command: OperatorCommand,
     },
     /// Scholen (vestigingen).
-    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten")]
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
     School {
         #[command(subcommand)]
         command: SchoolCommand,
     },
     /// Gebruikers van een school.
-    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten")]
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -66,15 +67,16 @@ enum Command {
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Database")]
 struct DbArgs {
-    /// Database: sqlite://PAD of postgres://GEBRUIKER@HOST/NAAM [standaard: sqlite://DATA-MAP/startblok.db]
-    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    /// Database: sqlite://PAD of postgres://GEBRUIKER@HOST/NAAM; ook via DATABASE_URL [standaard: sqlite://MAP/startblok.db]
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env = true)]
     database_url: Option<String>,
-    /// Map voor de SQLite-database en andere bestanden
+    /// Map voor de SQLite-database en andere bestanden [standaard: ./data]
     #[arg(
         long,
         env = "STARTBLOK_DATA_DIR",
         value_name = "MAP",
-        default_value = "./data"
+        default_value = "./data",
+        hide_default_value = true
     )]
     data_dir: PathBuf,
 }
@@ -90,12 +92,13 @@ impl DbArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Adres en poort waarop de server luistert
+    /// Adres en poort waarop de server luistert [standaard: 127.0.0.1:8080]
     #[arg(
         long,
         env = "STARTBLOK_ADDR",
         value_name = "ADRES:POORT",
-        default_value = "127.0.0.1:8080"
+        default_value = "127.0.0.1:8080",
+        hide_default_value = true
     )]
     addr: SocketAddr,
     /// Adres waarop mensen Startblok bereiken, voor links en e-mails [standaard: http://ADRES:POORT]
@@ -135,8 +138,8 @@ enum SchoolCommand {
         /// BRIN-nummer, bijvoorbeeld 99ZZ
         #[arg(long)]
         brin: String,
-        /// Dependancecode (vestigingsnummer), bijvoorbeeld 00
-        #[arg(long, default_value = "00")]
+        /// Dependancecode (vestigingsnummer), bijvoorbeeld 00 [standaard: 00]
+        #[arg(long, default_value = "00", hide_default_value = true)]
         dependance: String,
         /// Schoolkey uit de administratie (optioneel)
         #[arg(long)]

@@ -11,8 +11,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_startblok");
 
 fn run(args: &[&str], url: &str, stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).arg("--database-url").arg(url).env_remove("DATABASE_URL");
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .arg("--database-url")
+        .arg(url)
+        .env_remove("DATABASE_URL");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     {
         let mut input = child.stdin.take().unwrap();
@@ -41,51 +46,165 @@ fn every_command_explains_itself_in_dutch() {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         let help = text(&out.stdout);
-        assert!(help.contains("Gebruik:") && help.contains("Toon deze hulp"), "{args:?}:\n{help}");
+        assert!(
+            help.contains("Gebruik:") && help.contains("Toon deze hulp"),
+            "{args:?}:\n{help}"
+        );
     }
-    let out = Command::new(BIN).args(["user", "create", "--help"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["user", "create", "--help"])
+        .output()
+        .unwrap();
     let help = text(&out.stdout);
-    assert!(help.contains("--database-url") && help.contains("--data-dir") && help.contains("beheerder, leerkracht of ib"));
+    assert!(
+        help.contains("--database-url")
+            && help.contains("--data-dir")
+            && help.contains("beheerder, leerkracht of ib")
+    );
 }
 
 #[tokio::test]
 async fn provisioning_works_on_both_databases() {
     for t in TestDb::all().await {
         let url = t.url.clone();
-        let out = run(&["school", "create", "--naam", "De Brug", "--brin", "99zz", "--dependance", "00"], &url, None);
+        let out = run(
+            &[
+                "school",
+                "create",
+                "--naam",
+                "De Brug",
+                "--brin",
+                "99zz",
+                "--dependance",
+                "00",
+            ],
+            &url,
+            None,
+        );
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert_eq!(text(&out.stdout).trim(), "School aangemaakt: De Brug (99ZZ-00)");
+        assert_eq!(
+            text(&out.stdout).trim(),
+            "School aangemaakt: De Brug (99ZZ-00)"
+        );
 
-        let again = run(&["school", "create", "--naam", "Dubbel", "--brin", "99ZZ", "--dependance", "00"], &url, None);
+        let again = run(
+            &[
+                "school",
+                "create",
+                "--naam",
+                "Dubbel",
+                "--brin",
+                "99ZZ",
+                "--dependance",
+                "00",
+            ],
+            &url,
+            None,
+        );
         assert!(!again.status.success());
-        assert_eq!(text(&again.stderr), "startblok: Er bestaat al een school met BRIN 99ZZ-00.\n");
+        assert_eq!(
+            text(&again.stderr),
+            "startblok: Er bestaat al een school met BRIN 99ZZ-00.\n"
+        );
 
-        let op = run(&["operator", "create", "--email", "op@brug.nl"], &url, Some("een-sterk-wachtwoord\n"));
+        let op = run(
+            &["operator", "create", "--email", "op@brug.nl"],
+            &url,
+            Some("een-sterk-wachtwoord\n"),
+        );
         assert!(op.status.success(), "{}", text(&op.stderr));
-        assert!(!text(&op.stdout).contains("welkom"), "a password was given: no link");
+        assert!(
+            !text(&op.stdout).contains("welkom"),
+            "a password was given: no link"
+        );
 
-        let no_pw = run(&["user", "create", "--school", "99ZZ-00", "--email", "juf@brug.nl", "--rol", "leerkracht"], &url, Some(""));
+        let no_pw = run(
+            &[
+                "user",
+                "create",
+                "--school",
+                "99ZZ-00",
+                "--email",
+                "juf@brug.nl",
+                "--rol",
+                "leerkracht",
+            ],
+            &url,
+            Some(""),
+        );
         assert!(no_pw.status.success(), "{}", text(&no_pw.stderr));
         let out = text(&no_pw.stdout);
-        assert!(out.contains("Account aangemaakt: juf@brug.nl (leerkracht op 99ZZ-00)"), "{out}");
-        assert!(out.contains("/welkom/"), "an invitation link when no password: {out}");
+        assert!(
+            out.contains("Account aangemaakt: juf@brug.nl (leerkracht op 99ZZ-00)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/welkom/"),
+            "an invitation link when no password: {out}"
+        );
 
-        let bad_role = run(&["user", "create", "--school", "99ZZ-00", "--email", "x@brug.nl", "--rol", "directeur"], &url, Some(""));
+        let bad_role = run(
+            &[
+                "user",
+                "create",
+                "--school",
+                "99ZZ-00",
+                "--email",
+                "x@brug.nl",
+                "--rol",
+                "directeur",
+            ],
+            &url,
+            Some(""),
+        );
         assert!(text(&bad_role.stderr).contains("onbekende rol 'directeur'"));
-        let no_school = run(&["user", "create", "--school", "11XX-00", "--email", "x@brug.nl", "--rol", "ib"], &url, Some(""));
-        assert_eq!(text(&no_school.stderr), "startblok: Er is geen school met BRIN 11XX-00.\n");
-        let weak = run(&["operator", "create", "--email", "op2@brug.nl"], &url, Some("welkom123\n"));
+        let no_school = run(
+            &[
+                "user",
+                "create",
+                "--school",
+                "11XX-00",
+                "--email",
+                "x@brug.nl",
+                "--rol",
+                "ib",
+            ],
+            &url,
+            Some(""),
+        );
+        assert_eq!(
+            text(&no_school.stderr),
+            "startblok: Er is geen school met BRIN 11XX-00.\n"
+        );
+        let weak = run(
+            &["operator", "create", "--email", "op2@brug.nl"],
+            &url,
+            Some("welkom123\n"),
+        );
         assert!(text(&weak.stderr).contains("wordt veel gebruikt"));
 
         let app = App::new(t.db.clone(), Settings::new("http://x"));
-        assert!(app.login("op@brug.nl", "een-sterk-wachtwoord", "127.0.0.1").await.is_ok(), "{:?}", t.backend());
+        assert!(
+            app.login("op@brug.nl", "een-sterk-wachtwoord", "127.0.0.1")
+                .await
+                .is_ok(),
+            "{:?}",
+            t.backend()
+        );
     }
 }
 
 #[test]
 fn a_database_that_cannot_be_opened_stops_with_one_line() {
-    for url in ["sqlite:///proc/geen-toegang/startblok.db", "mysql://localhost/x", "postgres://nobody@127.0.0.1:1/x"] {
-        let out = Command::new(BIN).args(["migrate", "--database-url", url]).output().unwrap();
+    for url in [
+        "sqlite:///proc/geen-toegang/startblok.db",
+        "mysql://localhost/x",
+        "postgres://nobody@127.0.0.1:1/x",
+    ] {
+        let out = Command::new(BIN)
+            .args(["migrate", "--database-url", url])
+            .output()
+            .unwrap();
         assert!(!out.status.success(), "{url}");
         let err = text(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{url}: {err}");
@@ -103,12 +222,22 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(data_dir: &std::path::Path, port: u16) -> (Server, Vec<String>) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--demo",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
@@ -139,20 +268,48 @@ async fn serve_demo_starts_prints_the_accounts_seeds_once_and_stops_gracefully()
     let port = free_port();
     let (mut server, lines) = serve(dir.path(), port);
     let printed = lines.join("\n");
-    assert!(printed.contains(&format!("Startblok draait op http://127.0.0.1:{port}")), "{printed}");
-    assert!(printed.contains("beheerder@demo.startblok.nl") && printed.contains("demo-startblok"), "{printed}");
-    assert!(dir.path().join("startblok.db").exists(), "SQLite database created in the data dir");
+    assert!(
+        printed.contains(&format!("Startblok draait op http://127.0.0.1:{port}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("beheerder@demo.startblok.nl") && printed.contains("demo-startblok"),
+        "{printed}"
+    );
+    assert!(
+        dir.path().join("startblok.db").exists(),
+        "SQLite database created in the data dir"
+    );
 
-    let res = reqwest::get(format!("{}/inloggen", server.1)).await.unwrap();
+    let res = reqwest::get(format!("{}/inloggen", server.1))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
 
     // A provisioning command works while the server runs on the same database.
     let url = format!("sqlite://{}/startblok.db", dir.path().display());
-    let out = run(&["user", "create", "--school", "99ZZ-00", "--email", "extra@demo.nl", "--rol", "ib"], &url, Some(""));
+    let out = run(
+        &[
+            "user",
+            "create",
+            "--school",
+            "99ZZ-00",
+            "--email",
+            "extra@demo.nl",
+            "--rol",
+            "ib",
+        ],
+        &url,
+        Some(""),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     // SIGTERM: the server finishes and exits cleanly.
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.0.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.0.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let status = server.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
 
@@ -163,8 +320,13 @@ async fn serve_demo_starts_prints_the_accounts_seeds_once_and_stops_gracefully()
     let mut c = db.conn().await.unwrap();
     let schools = startblok_db::schools::list_all(&mut c).await.unwrap();
     assert_eq!(schools.len(), 2, "two demo schools, not four");
-    let demo = schools.iter().find(|s| s.code.to_string() == "99ZZ-00").unwrap();
+    let demo = schools
+        .iter()
+        .find(|s| s.code.to_string() == "99ZZ-00")
+        .unwrap();
     assert_eq!(demo.naam, "Startblok Demoschool");
-    let members = startblok_db::users::members_of(&mut c, demo.id).await.unwrap();
+    let members = startblok_db::users::members_of(&mut c, demo.id)
+        .await
+        .unwrap();
     assert_eq!(members.len(), 4, "three demo users and the one added above");
 }
