@@ -3,12 +3,17 @@
 
 pub mod ids;
 pub mod password;
+pub mod pupil;
 pub mod role;
 pub mod school;
 pub mod user;
 
 pub use ids::{SchoolId, UserId};
 pub use password::{PasswordProblem, check_password_policy};
+pub use pupil::{
+    BoomLeerlingnummer, BoomLeerlingnummerError, DateError, FaseBands, FaseEntry, fase_on,
+    format_date, parse_date, parse_past_date,
+};
 pub use role::{Role, RoleParseError};
 pub use school::{Brin, Dependance, SchoolCode, SchoolCodeError};
 pub use user::{Email, EmailError, PersonName, PersonNameError};

@@ -1,0 +1,232 @@
+//! Values that belong to a pupil: the Boom-leerlingnummer, dates typed by people, and the fase
+//! on a date (norms.md, "Fase").
+
+use time::{Date, Month};
+
+/// The pupil's number in the Boom testcentrum: an opaque string, trimmed, leading zeros kept,
+/// at most 64 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BoomLeerlingnummer(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BoomLeerlingnummerError {
+    #[error("Een Boom-leerlingnummer mag hoogstens 64 tekens lang zijn.")]
+    TooLong,
+    #[error("Een Boom-leerlingnummer mag geen tabs, regeleinden of andere stuurtekens bevatten.")]
+    Control,
+}
+
+impl BoomLeerlingnummer {
+    /// Parses user input; an empty field means "no number" (`Ok(None)`), which is allowed.
+    pub fn parse(input: &str) -> Result<Option<Self>, BoomLeerlingnummerError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        if s.chars().any(char::is_control) {
+            return Err(BoomLeerlingnummerError::Control);
+        }
+        if s.chars().count() > 64 {
+            return Err(BoomLeerlingnummerError::TooLong);
+        }
+        Ok(Some(Self(s.to_string())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DateError {
+    #[error("Vul een datum in als dag-maand-jaar, bijvoorbeeld 23-08-2016.")]
+    Format,
+    #[error("Deze datum bestaat niet.")]
+    NoSuchDate,
+    #[error("Deze datum ligt in de toekomst.")]
+    Future,
+}
+
+/// Parses a date as people type it: `23-08-2016`, `23/8/2016`, `23.08.2016` or ISO `2016-08-23`.
+pub fn parse_date(input: &str) -> Result<Option<Date>, DateError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = s.split(['-', '/', '.']).map(str::trim).collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(DateError::Format);
+    }
+    let (y, m, d) = if parts[0].len() == 4 {
+        (parts[0], parts[1], parts[2])
+    } else if parts[2].len() == 4 {
+        (parts[2], parts[1], parts[0])
+    } else {
+        return Err(DateError::Format);
+    };
+    let year: i32 = y.parse().map_err(|_| DateError::Format)?;
+    let month: u8 = m.parse().map_err(|_| DateError::Format)?;
+    let day: u8 = d.parse().map_err(|_| DateError::Format)?;
+    let month = Month::try_from(month).map_err(|_| DateError::NoSuchDate)?;
+    Date::from_calendar_date(year, month, day)
+        .map(Some)
+        .map_err(|_| DateError::NoSuchDate)
+}
+
+/// Like [`parse_date`], for dates that cannot lie after `today` (geboortedatum, aankomst).
+pub fn parse_past_date(input: &str, today: Date) -> Result<Option<Date>, DateError> {
+    match parse_date(input)? {
+        Some(d) if d > today => Err(DateError::Future),
+        other => Ok(other),
+    }
+}
+
+/// A date as Dutch people write it: `23-08-2016`.
+pub fn format_date(d: Date) -> String {
+    format!("{:02}-{:02}-{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// Fase bands: the lower bound in months since the start in newcomer education of fase 2, 3, …
+/// Default (norms.md): fase 1 = 0–6 months, 2 = 6–12, 3 = 12–18, 4 = 18–24, 5 = 24 and more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaseBands(pub Vec<u32>);
+
+impl Default for FaseBands {
+    fn default() -> Self {
+        FaseBands(vec![6, 12, 18, 24])
+    }
+}
+
+/// An explicit fase entry: "vanaf `from`: fase `fase`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaseEntry {
+    pub from: Date,
+    pub fase: u8,
+}
+
+/// Whole months from `start` to `on` (0 when `on` is before `start`).
+pub fn months_between(start: Date, on: Date) -> u32 {
+    if on <= start {
+        return 0;
+    }
+    let mut months = (on.year() - start.year()) * 12
+        + (u8::from(on.month()) as i32 - u8::from(start.month()) as i32);
+    if on.day() < start.day() {
+        months -= 1;
+    }
+    months.max(0) as u32
+}
+
+/// The fase on a date: the latest explicit entry on or before it, else derived from the months
+/// since `start` through the bands. `None` when neither an entry nor a start date is known.
+pub fn fase_on(
+    start: Option<Date>,
+    entries: &[FaseEntry],
+    bands: &FaseBands,
+    on: Date,
+) -> Option<u8> {
+    if let Some(e) = entries
+        .iter()
+        .filter(|e| e.from <= on)
+        .max_by_key(|e| e.from)
+    {
+        return Some(e.fase);
+    }
+    let start = start?;
+    let months = months_between(start, on);
+    Some(1 + bands.0.iter().filter(|&&b| months >= b).count() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::date;
+
+    #[test]
+    fn boom_numbers_are_opaque_trimmed_strings() {
+        assert_eq!(
+            BoomLeerlingnummer::parse("  007100 ")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "007100"
+        );
+        assert_eq!(BoomLeerlingnummer::parse("   ").unwrap(), None);
+        assert_eq!(
+            BoomLeerlingnummer::parse(&"1".repeat(65)),
+            Err(BoomLeerlingnummerError::TooLong)
+        );
+        assert!(
+            BoomLeerlingnummer::parse(&"é".repeat(64)).is_ok(),
+            "64 characters, not bytes"
+        );
+        assert_eq!(
+            BoomLeerlingnummer::parse("12\t34"),
+            Err(BoomLeerlingnummerError::Control)
+        );
+    }
+
+    #[test]
+    fn dates_parse_the_way_people_type_them() {
+        for s in [
+            "23-08-2016",
+            "23/8/2016",
+            "23.08.2016",
+            "2016-08-23",
+            " 23-08-2016 ",
+        ] {
+            assert_eq!(parse_date(s), Ok(Some(date!(2016 - 08 - 23))), "{s}");
+        }
+        assert_eq!(parse_date(""), Ok(None));
+        assert_eq!(parse_date("31-02-2016"), Err(DateError::NoSuchDate));
+        assert_eq!(parse_date("23-08-16"), Err(DateError::Format));
+        assert_eq!(parse_date("gisteren"), Err(DateError::Format));
+        assert_eq!(
+            parse_past_date("01-01-2030", date!(2026 - 12 - 03)),
+            Err(DateError::Future)
+        );
+        assert_eq!(format_date(date!(2016 - 08 - 03)), "03-08-2016");
+    }
+
+    #[test]
+    fn fase_follows_the_default_bands_and_explicit_entries() {
+        let start = Some(date!(2026 - 01 - 15));
+        let b = FaseBands::default();
+        assert_eq!(fase_on(start, &[], &b, date!(2026 - 01 - 15)), Some(1));
+        assert_eq!(
+            fase_on(start, &[], &b, date!(2026 - 07 - 14)),
+            Some(1),
+            "5 months"
+        );
+        assert_eq!(
+            fase_on(start, &[], &b, date!(2026 - 07 - 15)),
+            Some(2),
+            "6 months: band edge belongs to the next fase"
+        );
+        assert_eq!(fase_on(start, &[], &b, date!(2028 - 01 - 15)), Some(5));
+        let entries = [FaseEntry {
+            from: date!(2026 - 03 - 01),
+            fase: 3,
+        }];
+        assert_eq!(fase_on(start, &entries, &b, date!(2026 - 02 - 28)), Some(1));
+        assert_eq!(fase_on(start, &entries, &b, date!(2026 - 03 - 01)), Some(3));
+        assert_eq!(fase_on(None, &[], &b, date!(2026 - 03 - 01)), None);
+    }
+
+    proptest! {
+        #[test]
+        fn fase_never_goes_down_over_time_without_entries(a in 0i64..4000, b in 0i64..4000) {
+            let start = date!(2020 - 01 - 01);
+            let (early, late) = (a.min(b), a.max(b));
+            let d1 = start + time::Duration::days(early);
+            let d2 = start + time::Duration::days(late);
+            let bands = FaseBands::default();
+            prop_assert!(fase_on(Some(start), &[], &bands, d1) <= fase_on(Some(start), &[], &bands, d2));
+        }
+    }
+}
