@@ -3,8 +3,12 @@
 
 pub mod auth;
 pub mod demo;
+pub mod forms;
+pub mod groups;
 pub mod provisioning;
+pub mod pupils;
 pub mod secrets;
+pub mod toetsdoelen;
 
 use startblok_db::{Db, DbError, audit};
 use startblok_domain::{SchoolId, UserId};

@@ -304,7 +304,11 @@ async fn the_demo_seeds_once() {
         let main = all.iter().find(|s| s.naam == demo::DEMO_SCHOOL).unwrap();
         assert_eq!(main.code.to_string(), "99ZZ-00");
         let members = users::members_of(&mut c, main.id).await.unwrap();
-        assert_eq!(members.len(), 3, "beheerder, leerkracht, ib'er");
+        assert_eq!(
+            members.len(),
+            7,
+            "beheerder, leerkracht, ib'er and the 4 teachers of the roster"
+        );
         for acc in &demo::DEMO_ACCOUNTS {
             assert!(
                 app.login(acc.email, demo::DEMO_PASSWORD, "1.1.1.1")

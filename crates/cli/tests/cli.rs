@@ -328,5 +328,9 @@ async fn serve_demo_starts_prints_the_accounts_seeds_once_and_stops_gracefully()
     let members = startblok_db::users::members_of(&mut c, demo.id)
         .await
         .unwrap();
-    assert_eq!(members.len(), 4, "three demo users and the one added above");
+    assert_eq!(
+        members.len(),
+        8,
+        "three demo users, four teachers of the roster and the one added above"
+    );
 }

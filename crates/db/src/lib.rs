@@ -6,12 +6,15 @@
 //! every school-scoped function takes the `SchoolId` first.
 
 pub mod audit;
+pub mod groups;
 pub mod login_failures;
+pub mod pupils;
 pub mod schools;
 pub mod sessions;
 mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod toetsdoelen;
 pub mod user_tokens;
 pub mod users;
 
@@ -98,7 +101,9 @@ impl Db {
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
         // One direct attempt first: a wrong URL or a server that is down fails at once with its
         // own error, instead of after the pool's retries.
-        let probe = sqlx::AnyConnection::connect_with(&options).await.map_err(DbError::Connect)?;
+        let probe = sqlx::AnyConnection::connect_with(&options)
+            .await
+            .map_err(DbError::Connect)?;
         probe.close().await.map_err(DbError::Connect)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {

@@ -230,3 +230,46 @@ mod tests {
         }
     }
 }
+
+/// Today's date in the Netherlands (Europe/Amsterdam: UTC+1, UTC+2 in summer time from the last
+/// Sunday of March to the last Sunday of October, switching at 01:00 UTC).
+pub fn today_nl(now_utc: time::OffsetDateTime) -> Date {
+    let utc = now_utc.to_offset(time::UtcOffset::UTC);
+    let year = utc.year();
+    let last_sunday = |month: Month| {
+        let mut d =
+            Date::from_calendar_date(year, month, 31).expect("March and October have 31 days");
+        while d.weekday() != time::Weekday::Sunday {
+            d = d.previous_day().expect("within the year");
+        }
+        d.with_hms(1, 0, 0).expect("valid time").assume_utc()
+    };
+    let summer = utc >= last_sunday(Month::March) && utc < last_sunday(Month::October);
+    (utc + time::Duration::hours(if summer { 2 } else { 1 })).date()
+}
+
+#[cfg(test)]
+mod today_tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_dutch_date_changes_at_local_midnight() {
+        assert_eq!(
+            today_nl(datetime!(2026-12-03 22:59 UTC)),
+            time::macros::date!(2026 - 12 - 03)
+        );
+        assert_eq!(
+            today_nl(datetime!(2026-12-03 23:00 UTC)),
+            time::macros::date!(2026 - 12 - 04)
+        );
+        assert_eq!(
+            today_nl(datetime!(2026-07-01 21:59 UTC)),
+            time::macros::date!(2026 - 07 - 01)
+        );
+        assert_eq!(
+            today_nl(datetime!(2026-07-01 22:00 UTC)),
+            time::macros::date!(2026 - 07 - 02)
+        );
+    }
+}
