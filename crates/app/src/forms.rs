@@ -7,13 +7,14 @@ pub struct FormErrors(Vec<FieldError>);
 #[derive(Debug, Clone)]
 pub struct FieldError {
     /// The `id` of the field the message belongs to.
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
 impl FormErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        if self.get(field).is_empty() {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        let field = field.into();
+        if self.get(&field).is_empty() {
             self.0.push(FieldError {
                 field,
                 message: message.into(),

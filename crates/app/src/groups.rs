@@ -65,6 +65,13 @@ impl App {
         input: &GroupInput,
         actor: &Actor,
     ) -> Result<Option<Result<String, FormErrors>>, AppError> {
+        // Another school's group (or none at all) is not found, whatever the form says.
+        if let Some(id) = group {
+            let mut c = self.db.conn().await?;
+            if groups::get(&mut c, school, id).await?.is_none() {
+                return Ok(None);
+            }
+        }
         let naam = input.naam.split_whitespace().collect::<Vec<_>>().join(" ");
         let jaargroep = input.jaargroep.trim().to_string();
         let mut errors = FormErrors::default();

@@ -342,6 +342,15 @@ impl App {
         Ok(Some(card))
     }
 
+    /// Whether this user may see this pupil (without recording a view).
+    pub async fn pupil_visible(&self, who: &InSchool, pupil: &str) -> Result<bool, AppError> {
+        let mut c = self.db.conn().await?;
+        let reach = self.reach(&mut c, who).await?;
+        Ok(pupils::get(&mut c, who.school, pupil)
+            .await?
+            .is_some_and(|p| reach.sees(&p)))
+    }
+
     /// Saves tab BASIS. `Ok(None)`: no such pupil for this user. `Ok(Some(Err(errors)))`: nothing
     /// was saved, each error belongs to a field.
     pub async fn save_basis(

@@ -12,7 +12,7 @@ pub use ids::{SchoolId, UserId};
 pub use password::{PasswordProblem, check_password_policy};
 pub use pupil::{
     BoomLeerlingnummer, BoomLeerlingnummerError, DateError, FaseBands, FaseEntry, fase_on,
-    format_date, parse_date, parse_past_date, today_nl,
+    format_date, format_moment, nl_time, parse_date, parse_past_date, today_nl,
 };
 pub use role::{Role, RoleParseError};
 pub use school::{Brin, Dependance, SchoolCode, SchoolCodeError};

@@ -231,9 +231,9 @@ mod tests {
     }
 }
 
-/// Today's date in the Netherlands (Europe/Amsterdam: UTC+1, UTC+2 in summer time from the last
-/// Sunday of March to the last Sunday of October, switching at 01:00 UTC).
-pub fn today_nl(now_utc: time::OffsetDateTime) -> Date {
+/// A moment as Dutch clocks show it (Europe/Amsterdam: UTC+1, UTC+2 in summer time from the
+/// last Sunday of March to the last Sunday of October, switching at 01:00 UTC).
+pub fn nl_time(now_utc: time::OffsetDateTime) -> time::OffsetDateTime {
     let utc = now_utc.to_offset(time::UtcOffset::UTC);
     let year = utc.year();
     let last_sunday = |month: Month| {
@@ -245,7 +245,24 @@ pub fn today_nl(now_utc: time::OffsetDateTime) -> Date {
         d.with_hms(1, 0, 0).expect("valid time").assume_utc()
     };
     let summer = utc >= last_sunday(Month::March) && utc < last_sunday(Month::October);
-    (utc + time::Duration::hours(if summer { 2 } else { 1 })).date()
+    let offset = time::UtcOffset::from_hms(if summer { 2 } else { 1 }, 0, 0).expect("valid offset");
+    utc.to_offset(offset)
+}
+
+/// Today's date in the Netherlands.
+pub fn today_nl(now_utc: time::OffsetDateTime) -> Date {
+    nl_time(now_utc).date()
+}
+
+/// A moment as `23-08-2026 14:05`, Dutch time.
+pub fn format_moment(t: time::OffsetDateTime) -> String {
+    let nl = nl_time(t);
+    format!(
+        "{} {:02}:{:02}",
+        format_date(nl.date()),
+        nl.hour(),
+        nl.minute()
+    )
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub enum Access {
 
 pub const ALL_SCHOOL_ROLES: &[Role] = &[Role::Beheerder, Role::Leerkracht, Role::Ib];
 pub const BEHEERDER: &[Role] = &[Role::Beheerder];
+pub const BEHEERDER_IB: &[Role] = &[Role::Beheerder, Role::Ib];
+/// Roles that may change pupils (a leerkracht only those of their own groups: checked by the use case).
+pub const EDITORS: &[Role] = &[Role::Beheerder, Role::Leerkracht];
 
 /// The logged-in user of this request (present on every non-public route).
 #[derive(Debug, Clone)]
@@ -193,11 +196,12 @@ pub async fn guard(
 }
 
 /// Browsers say where a request comes from; refuse state changes started by another site.
+/// Fetch metadata decides when present. Without it, the `Origin` header must name our host. (With
+/// `Referrer-Policy: no-referrer`, Chromium sends `Origin: null` on its own same-origin form
+/// posts, so `Origin` alone cannot be trusted to be a real origin when `Sec-Fetch-Site` is there.)
 fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && (site == "cross-site" || site == "same-site")
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin" || site == "none";
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
@@ -257,4 +261,17 @@ fn login_redirect(req: &Request) -> Response {
         "/inloggen".to_string()
     };
     Redirect::to(&target).into_response()
+}
+
+/// The use cases' view of "this user, acting in this school".
+pub fn in_school(
+    user: &CurrentUser,
+    scope: &SchoolScope,
+    ip: &ClientIp,
+) -> startblok_app::pupils::InSchool {
+    startblok_app::pupils::InSchool {
+        school: scope.school.id,
+        actor: user.actor(ip),
+        roles: scope.roles.clone(),
+    }
 }

@@ -76,7 +76,17 @@ impl Chrome {
         current_path: &str,
     ) -> Chrome {
         let base = format!("/s/{}", scope.code());
-        let mut nav = vec![item("Start", base.clone(), current_path)];
+        let mut nav = vec![
+            item("Start", base.clone(), current_path),
+            item("Leerlingen", format!("{base}/leerlingen"), current_path),
+        ];
+        if scope.has(Role::Beheerder) || scope.has(Role::Ib) {
+            nav.push(item(
+                "Groepen & Team",
+                format!("{base}/groepen"),
+                current_path,
+            ));
+        }
         if scope.has(Role::Beheerder) {
             nav.push(item(
                 "Instellingen",

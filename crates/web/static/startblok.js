@@ -5,5 +5,24 @@
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("foutmeldingen");
     if (summary) { summary.focus(); }
+
+    // Forms marked data-waarschuw-bij-verlaten warn before a page with unsaved changes is left,
+    // so nobody has to remember "vergeet niet op te slaan".
+    var forms = document.querySelectorAll("form[data-waarschuw-bij-verlaten]");
+    var dirty = false;
+    var submitting = false;
+    forms.forEach(function (form) {
+      form.addEventListener("input", function () { dirty = true; });
+      form.addEventListener("change", function () { dirty = true; });
+      form.addEventListener("submit", function () { submitting = true; });
+    });
+    // A form that came back with errors holds unsaved input from the start.
+    if (summary && forms.length > 0) { dirty = true; }
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty && !submitting) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
   });
 })();

@@ -5,7 +5,10 @@
 pub mod account;
 pub mod auth;
 pub mod beheer;
+pub mod groups;
+pub mod pupils;
 pub mod school;
+pub mod settings;
 pub mod system;
 
 use std::time::Duration;
@@ -19,7 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
-use crate::access::{ALL_SCHOOL_ROLES, Access, BEHEERDER, guard};
+use crate::access::{ALL_SCHOOL_ROLES, Access, BEHEERDER, BEHEERDER_IB, EDITORS, guard};
 use crate::static_files;
 
 pub struct RouteDef {
@@ -107,6 +110,126 @@ pub fn table() -> Vec<RouteDef> {
             "/s/{school}/instellingen/gebruikers",
             School(BEHEERDER),
             get(school::get::users),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/instellingen/boomnummers",
+            School(BEHEERDER),
+            get(settings::get::boom),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/instellingen/boomnummers",
+            School(BEHEERDER),
+            post(settings::post::boom),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/instellingen/toetsdoelen",
+            School(BEHEERDER),
+            get(settings::get::toetsdoelen),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/instellingen/toetsdoelen",
+            School(BEHEERDER),
+            post(settings::post::add_toetsdoel),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/instellingen/toetsdoelen/{toetsdoel}",
+            School(BEHEERDER),
+            get(settings::get::toetsdoel),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/instellingen/toetsdoelen/{toetsdoel}",
+            School(BEHEERDER),
+            post(settings::post::edit_toetsdoel),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/leerlingen",
+            School(ALL_SCHOOL_ROLES),
+            get(pupils::get::list),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/leerlingen/nieuw",
+            School(BEHEERDER),
+            get(pupils::get::new_form),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/leerlingen/nieuw",
+            School(BEHEERDER),
+            post(pupils::post::create),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/leerlingen/{leerling}",
+            School(ALL_SCHOOL_ROLES),
+            get(pupils::get::card),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/leerlingen/{leerling}/basis",
+            School(ALL_SCHOOL_ROLES),
+            get(pupils::get::basis),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/leerlingen/{leerling}/basis",
+            School(EDITORS),
+            post(pupils::post::basis),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/leerlingen/{leerling}/fase",
+            School(EDITORS),
+            post(pupils::post::add_fase),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/leerlingen/{leerling}/uitschrijven",
+            School(BEHEERDER),
+            get(pupils::get::leave_form),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/leerlingen/{leerling}/uitschrijven",
+            School(BEHEERDER),
+            post(pupils::post::leave),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/groepen",
+            School(BEHEERDER_IB),
+            get(groups::get::overview),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/groepen/nieuw",
+            School(BEHEERDER),
+            get(groups::get::new_form),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/groepen/nieuw",
+            School(BEHEERDER),
+            post(groups::post::create),
+        ),
+        r(
+            M::GET,
+            "/s/{school}/groepen/{groep}",
+            School(BEHEERDER),
+            get(groups::get::edit_form),
+        ),
+        r(
+            M::POST,
+            "/s/{school}/groepen/{groep}",
+            School(BEHEERDER),
+            post(groups::post::update),
         ),
         r(M::GET, "/beheer", Operator, get(beheer::get::schools)),
     ]

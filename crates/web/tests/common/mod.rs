@@ -60,6 +60,18 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub app: App,
     pub db: TestDb,
+    /// Per school code: one object of each kind, for path parameters (`leerling`, `groep`, `toetsdoel`).
+    pub objects: std::collections::HashMap<(String, &'static str), String>,
+}
+
+impl TestApp {
+    /// The id of the seeded object of `kind` at `school`.
+    pub fn object(&self, school: &str, kind: &'static str) -> String {
+        self.objects
+            .get(&(school.to_string(), kind))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} at {school}"))
+    }
 }
 
 impl TestApp {
@@ -134,11 +146,17 @@ pub async fn spawn_on(db: TestDb) -> TestApp {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let app = App::new(db.db.clone(), Settings::new(format!("http://{addr}")));
     seed(&app).await;
+    let objects = seed_objects(&app).await;
     let server = startblok_web::Server::bind(app.clone(), addr)
         .await
         .unwrap();
     let addr = server.spawn();
-    TestApp { addr, app, db }
+    TestApp {
+        addr,
+        app,
+        db,
+        objects,
+    }
 }
 
 async fn seed(app: &App) {
@@ -173,4 +191,61 @@ async fn seed(app: &App) {
             }
         }
     }
+}
+
+/// Per school: a toetsdoel, a group (with leerkracht A linked at School Alfa) and a pupil in it.
+async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static str), String> {
+    use startblok_app::groups::GroupInput;
+    use startblok_app::pupils::{BasisInput, InSchool};
+    let mut out = std::collections::HashMap::new();
+    for (school, beheerder) in [(SCHOOL_A, Who::BeheerderA), (SCHOOL_B, Who::BeheerderB)] {
+        let s = app
+            .school_by_code(&school.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let team = app.team(s.id).await.unwrap();
+        let b = team
+            .iter()
+            .find(|m| Some(m.user.email.as_str()) == beheerder.email())
+            .unwrap();
+        let who = InSchool {
+            school: s.id,
+            actor: Actor::user(b.user.id, &b.user.email, "127.0.0.1"),
+            roles: vec![Role::Beheerder],
+        };
+        let doel = app
+            .add_toetsdoel(s.id, "DOEL-T", "Testdoel", &who.actor)
+            .await
+            .unwrap()
+            .unwrap();
+        let leerkrachten = team
+            .iter()
+            .filter(|m| Some(m.user.email.as_str()) == Who::LeerkrachtA.email())
+            .map(|m| m.user.id.to_string())
+            .collect();
+        let input = GroupInput {
+            naam: "Groep 1".into(),
+            leerkrachten,
+            ..Default::default()
+        };
+        let groep = app
+            .save_group(s.id, None, &input, &who.actor)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let pupil = BasisInput {
+            achternaam: format!("Leerling van {school}"),
+            roepnaam: "Test".into(),
+            groep: groep.clone(),
+            toetsdoel: doel.clone(),
+            ..Default::default()
+        };
+        let leerling = app.create_pupil(&who, &pupil).await.unwrap().unwrap();
+        out.insert((school.to_string(), "toetsdoel"), doel);
+        out.insert((school.to_string(), "groep"), groep);
+        out.insert((school.to_string(), "leerling"), leerling);
+    }
+    out
 }
