@@ -2,12 +2,14 @@
 //! `web` and commands in `cli` call one use case each and render its outcome.
 
 pub mod auth;
+pub mod boom_file;
 pub mod demo;
 pub mod forms;
 pub mod groups;
 pub mod provisioning;
 pub mod pupils;
 pub mod secrets;
+pub mod spreadsheet;
 pub mod toetsdoelen;
 
 use startblok_db::{Db, DbError, audit};
@@ -53,6 +55,9 @@ pub enum AppError {
     Db(#[from] DbError),
     #[error("wachtwoord kon niet worden verwerkt")]
     PasswordHash,
+    /// Stored data that cannot be read back (a bug or a damaged database).
+    #[error("opgeslagen gegevens onleesbaar: {0}")]
+    Corrupt(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;

@@ -6,6 +6,7 @@
 //! every school-scoped function takes the `SchoolId` first.
 
 pub mod audit;
+pub mod boom_uploads;
 pub mod groups;
 pub mod login_failures;
 pub mod pupils;
