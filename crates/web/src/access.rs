@@ -120,6 +120,8 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
 
 /// The largest form body the guard reads to check the CSRF token.
 const MAX_FORM_BYTES: usize = 256 * 1024;
+/// The largest file upload (a school's pupil list as CSV or XLSX is far smaller).
+pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 pub const CSRF_FIELD: &str = "_csrf";
 
 /// Enforces one route's [`Access`] rule, loads the session and checks CSRF on state changes.
@@ -216,32 +218,55 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Reads an urlencoded form body and compares its `_csrf` field with the session's token.
+/// Reads a form body (urlencoded, or multipart for file uploads) and compares its `_csrf`
+/// field with the session's token. The body is handed on unchanged.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("")
+        .to_string();
+    let multipart_boundary = multer::parse_boundary(&content_type).ok();
+    if !content_type.starts_with("application/x-www-form-urlencoded")
+        && multipart_boundary.is_none()
+    {
         return Err(WebError::CsrfMissing);
     }
+    let limit = if multipart_boundary.is_some() {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_FORM_BYTES
+    };
     let (parts, body) = req.into_parts();
-    let bytes: Bytes = match http_body_util::Limited::new(body, MAX_FORM_BYTES)
-        .collect()
-        .await
-    {
+    let bytes: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => c.to_bytes(),
         Err(_) => return Err(WebError::TooLarge),
     };
-    let sent = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let sent = match multipart_boundary {
+        None => form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default(),
+        Some(boundary) => multipart_csrf(bytes.clone(), boundary).await,
+    };
     if expected.is_empty() || !startblok_app::secrets::same_secret(&sent, expected) {
         return Err(WebError::CsrfMissing);
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The `_csrf` field of a multipart body (our forms put it first).
+async fn multipart_csrf(bytes: Bytes, boundary: String) -> String {
+    let stream =
+        futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(CSRF_FIELD) {
+            return field.text().await.unwrap_or_default();
+        }
+    }
+    String::new()
 }
 
 fn login_redirect(req: &Request) -> Response {

@@ -347,6 +347,128 @@ async fn invitation_link_and_switching_schools() {
 // The page under test: actions a person takes, and the checks on every page
 // ---------------------------------------------------------------------------------------------
 
+/// The manual's step 3 in the demo school, through all three routes: a file with numbers, the
+/// Boom nummers table, and tab BASIS per pupil (which also sets the missing toetsdoelen). Ends
+/// with every pupil having a Boom-leerlingnummer and a toetsdoel.
+#[tokio::test]
+async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
+    walk(|p| async move {
+        let app = spawn_sqlite().await;
+        app.app.seed_demo().await.unwrap();
+        let demo = "/s/99ZZ-00";
+        p.goto(&app.url("/inloggen")).await;
+        p.type_into("#email", "beheerder@demo.startblok.nl").await;
+        p.type_into("#wachtwoord", startblok_app::demo::DEMO_PASSWORD).await;
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return location.pathname !== '/inloggen'").await;
+        p.goto(&app.url(demo)).await;
+
+        // Leerlingen: 36 pupils, 4 without a number.
+        p.click("nav.sb-nav a[href$='/leerlingen']").await;
+        assert!(p.text("main").await.contains("36 leerlingen gevonden"));
+        p.check("leerlingen").await;
+        p.js("document.getElementById('zonder').value = 'boom'").await;
+        p.click_button("Toon").await;
+        assert!(p.text("main").await.contains("4 leerlingen gevonden"), "{}", p.text("main").await);
+        p.check("leerlingen-zonder-boom").await;
+
+        // Route 2 first, to start from nothing: the Boom nummers table, emptied and saved.
+        p.goto(&app.url(&format!("{demo}/instellingen/boomnummers"))).await;
+        p.check("boomnummers").await;
+        p.js("document.querySelectorAll('input.sb-boom-input').forEach(i => i.value = '')").await;
+        // Two pupils with the same number: the whole save is refused, every value kept.
+        p.js("const i = document.querySelectorAll('input.sb-boom-input'); i[0].value = '555'; i[1].value = '555';").await;
+        p.click_button("Alle nummers opslaan").await;
+        p.wait_title_prefix("Fout: ").await;
+        assert_eq!(p.active_id().await, "foutmeldingen");
+        assert!(p.text("#foutmeldingen").await.contains("Nummer 555 staat ook bij"));
+        let kept: Value = p.js("return Array.from(document.querySelectorAll('input.sb-boom-input')).filter(i => i.value === '555').length").await;
+        assert_eq!(kept, json!(2), "typed values kept");
+        p.check("boomnummers-fout").await;
+        p.js("const i = document.querySelectorAll('input.sb-boom-input'); i[0].value = ''; i[1].value = '';").await;
+        p.click_button("Alle nummers opslaan").await;
+        p.wait_js("return location.search.startsWith('?opgeslagen=')").await;
+        assert!(p.text("main").await.contains("36 van de 36 leerlingen hebben nog geen nummer"));
+
+        // Route 3: the school's file with numbers (32 of 36 pupils).
+        p.click_link("Lees ze in uit een bestand").await;
+        p.check("boom-bestand").await;
+        let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/boomnummers-demo.csv");
+        let csv = csv.canonicalize().expect("shared/fixtures beside the project");
+        p.find("#bestand").await.send_keys(&csv.display().to_string()).await.expect("choose file");
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return document.querySelector('h1').textContent.includes('Kolommen kiezen')").await;
+        assert_eq!(p.attr("#sleutel-las", "checked").await.as_deref(), Some("true"), "LAS-sleutel guessed from the column name");
+        p.check("boom-kolommen").await;
+        p.click_button("Bekijk wat er gebeurt").await;
+        p.wait_js("return document.querySelector('h1').textContent.includes('Controleren')").await;
+        assert!(p.text(".sb-counts").await.contains("32 nieuw nummer"), "{}", p.text(".sb-counts").await);
+        p.check("boom-controle").await;
+        p.click_button("Aangevinkte regels toepassen").await;
+        p.wait_js("return location.search === '?opgeslagen=32'").await;
+        assert!(p.text("main").await.contains("4 van de 36 leerlingen hebben nog geen nummer"));
+
+        // Route 1: tab BASIS for each pupil still without a number, with a toetsdoel too.
+        for n in 0..4 {
+            p.goto(&app.url(&format!("{demo}/leerlingen?zonder=boom"))).await;
+            p.click("main table tbody tr:first-child a").await;
+            p.wait_js("return location.pathname.endsWith('/basis')").await;
+            if n == 0 {
+                p.check("basis").await;
+                // A number another pupil has: refused at the field, with that pupil's name.
+                p.type_into("#boom_leerlingnummer", "127700").await;
+                p.type_into("#thuistalen", "Tigrinya").await;
+                p.click_button("Opslaan").await;
+                p.wait_title_prefix("Fout: ").await;
+                assert!(p.text("#boom_leerlingnummer-fout").await.contains("hoort al bij"));
+                assert_eq!(p.attr("#thuistalen", "value").await.as_deref(), Some("Tigrinya"), "input kept");
+                p.check("basis-fout").await;
+            }
+            p.type_into("#boom_leerlingnummer", &format!("0099{n}")).await;
+            p.js("const s = document.getElementById('toetsdoel'); if (!s.value) { s.selectedIndex = 1; }").await;
+            p.click_button("Opslaan").await;
+            p.wait_js("return location.search === '?opgeslagen=1'").await;
+            assert!(p.text(".sb-notice").await.contains("opgeslagen"));
+            if n == 0 {
+                p.check("basis-opgeslagen").await;
+            }
+        }
+        // The pupils still without a toetsdoel get one on BASIS too.
+        loop {
+            p.goto(&app.url(&format!("{demo}/leerlingen?zonder=toetsdoel"))).await;
+            if p.text("main").await.contains("0 leerlingen gevonden") {
+                break;
+            }
+            p.click("main table tbody tr:first-child a").await;
+            p.wait_js("return location.pathname.endsWith('/basis')").await;
+            p.js("document.getElementById('toetsdoel').selectedIndex = 2").await;
+            p.click_button("Opslaan").await;
+            p.wait_js("return location.search === '?opgeslagen=1'").await;
+        }
+        p.goto(&app.url(&format!("{demo}/leerlingen?zonder=boom"))).await;
+        assert!(p.text("main").await.contains("0 leerlingen gevonden"));
+        p.goto(&app.url(&format!("{demo}/instellingen/boomnummers"))).await;
+        assert!(p.text("main").await.contains("Alle 36 leerlingen hebben een nummer"));
+
+        // The other settings pages of this issue, as they look.
+        p.goto(&app.url(&format!("{demo}/instellingen/toetsdoelen"))).await;
+        p.check("toetsdoelen").await;
+        p.click_button("Toetsdoel toevoegen").await;
+        p.wait_title_prefix("Fout: ").await;
+        p.check("toetsdoelen-fout").await;
+        p.goto(&app.url(&format!("{demo}/groepen"))).await;
+        assert!(p.text("main").await.contains("Nieuwkomers A"));
+        p.check("groepen").await;
+        p.click_link("Nieuwkomers A").await;
+        p.check("groep-wijzigen").await;
+        p.goto(&app.url(&format!("{demo}/leerlingen/nieuw"))).await;
+        p.click_button("Leerling toevoegen").await;
+        p.wait_title_prefix("Fout: ").await;
+        p.check("leerling-toevoegen-fout").await;
+    })
+    .await;
+}
+
 /// A browser tab plus what the checks found (collected, so one run lists every problem).
 #[derive(Clone)]
 struct Page {
@@ -403,8 +525,9 @@ impl Page {
     }
 
     async fn click(&self, css: &str) {
-        self.find(css)
-            .await
+        let element = self.find(css).await;
+        self.scroll_to(&element).await;
+        element
             .click()
             .await
             .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
@@ -441,6 +564,7 @@ impl Page {
             .for_element(Locator::XPath(&format!("//a[normalize-space(.)='{text}']")))
             .await
             .unwrap_or_else(|e| panic!("no link `{text}` on {url}: {e}"));
+        self.scroll_to(&link).await;
         link.click()
             .await
             .unwrap_or_else(|e| panic!("click link `{text}`: {e}"));
@@ -458,6 +582,7 @@ impl Page {
             )))
             .await
             .unwrap_or_else(|e| panic!("no button `{text}` on {url}: {e}"));
+        self.scroll_to(&button).await;
         button
             .click()
             .await
@@ -465,9 +590,23 @@ impl Page {
         self.wait_loaded().await;
     }
 
+    /// Brings an element to the middle of the viewport, clear of sticky bars, before a click.
+    async fn scroll_to(&self, element: &fantoccini::elements::Element) {
+        let arg = serde_json::to_value(element).expect("element as JSON");
+        // Instant: the design system's root asks for smooth scrolling, which a click would outrun.
+        let _ = self
+            .c
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'})",
+                vec![arg],
+            )
+            .await;
+    }
+
     /// Clicks into a field, empties it and types, as a person does.
     async fn type_into(&self, css: &str, text: &str) {
         let field = self.find(css).await;
+        self.scroll_to(&field).await;
         field.click().await.expect("click field");
         field.clear().await.expect("clear field");
         field.send_keys(text).await.expect("type");
@@ -579,7 +718,7 @@ impl Page {
     /// Makes the viewport (not the window) `width` × `height` CSS pixels.
     async fn set_viewport(&self, width: u32, height: u32) {
         let (mut w, mut h) = (width, height);
-        for _ in 0..3 {
+        for _ in 0..6 {
             self.c.set_window_size(w, h).await.expect("set window size");
             let inner = self
                 .js("return [window.innerWidth, window.innerHeight]")
@@ -878,6 +1017,8 @@ impl Driver {
     async fn connect(&self) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
+        // A page with unsaved changes asks before it is left; in these walks leaving is intended.
+        caps.insert("unhandledPromptBehavior".into(), json!("accept"));
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
@@ -892,6 +1033,8 @@ impl Driver {
                     "--disable-background-networking",
                     "--disable-component-update",
                     "--disable-sync",
+                    "--window-size=1400,1100",
+                    "--force-device-scale-factor=1",
                     format!("--user-data-dir={}", self.profile.display()),
                 ],
             }),

@@ -56,7 +56,7 @@ fn concrete(app: &TestApp, path: &str, school: &str, owner: &str) -> String {
         .replace("{school}", school)
         .replace("{token}", "onbekend-token-0000000000000000000000000000")
         .replace("{*path}", "startblok.css");
-    for kind in ["leerling", "groep", "toetsdoel"] {
+    for kind in ["leerling", "groep", "toetsdoel", "upload"] {
         let param = format!("{{{kind}}}");
         if out.contains(&param) {
             out = out.replace(&param, &app.object(owner, kind));

@@ -243,6 +243,16 @@ async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static 
             ..Default::default()
         };
         let leerling = app.create_pupil(&who, &pupil).await.unwrap().unwrap();
+        let upload = app
+            .upload_boom_file(
+                &who,
+                "nummers.csv",
+                b"achternaam;geboortedatum;boom\nX;01-01-2015;1\n",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        out.insert((school.to_string(), "upload"), upload);
         out.insert((school.to_string(), "toetsdoel"), doel);
         out.insert((school.to_string(), "groep"), groep);
         out.insert((school.to_string(), "leerling"), leerling);

@@ -1,5 +1,6 @@
 //! Instellingen: the settings pages of a school (Beheerder).
 
+pub mod boom_file;
 pub mod get;
 pub mod post;
 
