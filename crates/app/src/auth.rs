@@ -143,7 +143,7 @@ impl App {
         }
         let user = user.expect("accepted implies a user");
         login_failures::clear(&mut tx, Scope::Account, &account_key).await?;
-        let token = self.start_session(&mut tx, &user).await?;
+        let token = self.start_session(&mut tx, &user, None).await?;
         audit(
             &mut tx,
             &Actor::user(user.id, &user.email, ip),
@@ -156,13 +156,24 @@ impl App {
         Ok(NewSession { token, user })
     }
 
-    async fn start_session(&self, conn: &mut startblok_db::Conn, user: &User) -> AppResult<String> {
+    /// A new session; it opens in `prefer` (else the school last worked in, else the first).
+    async fn start_session(
+        &self,
+        conn: &mut startblok_db::Conn,
+        user: &User,
+        prefer: Option<SchoolId>,
+    ) -> AppResult<String> {
         let token = new_token();
         let t = now();
-        let current_school_id = users::schools_of(conn, user.id)
-            .await?
-            .first()
-            .map(|(s, _)| s.id);
+        // Back to the school the user last worked in, else the first one.
+        let schools = users::schools_of(conn, user.id).await?;
+        let last = match prefer {
+            Some(p) => Some(p),
+            None => sessions::last_school(conn, user.id).await?,
+        };
+        let current_school_id = last
+            .filter(|l| schools.iter().any(|(s, _)| s.id == *l))
+            .or_else(|| schools.first().map(|(s, _)| s.id));
         sessions::insert(
             conn,
             &Session {
@@ -265,7 +276,9 @@ impl App {
         sessions::delete_all_for_user(&mut tx, who.user.id)
             .await
             .map_err(AppError::from)?;
-        let token = self.start_session(&mut tx, &who.user).await?;
+        let token = self
+            .start_session(&mut tx, &who.user, who.session.current_school_id)
+            .await?;
         audit(
             &mut tx,
             actor,
@@ -314,7 +327,7 @@ impl App {
         users::set_password(&mut tx, user.id, &hash, t).await?;
         user_tokens::revoke_all_for_user(&mut tx, user.id, t).await?;
         sessions::delete_all_for_user(&mut tx, user.id).await?;
-        let session = self.start_session(&mut tx, &user).await?;
+        let session = self.start_session(&mut tx, &user, None).await?;
         audit(
             &mut tx,
             &Actor::user(user.id, &user.email, ip),

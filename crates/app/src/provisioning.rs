@@ -45,6 +45,8 @@ pub struct Account {
     pub existed: bool,
     /// A one-time link to set the password, when no password was given.
     pub link: Option<String>,
+    /// Whether anything changed (a new account, role or operator flag).
+    pub changed: bool,
 }
 
 impl App {
@@ -106,16 +108,20 @@ impl App {
         let mut account = self
             .find_or_create_user(&mut tx, email, naam, password, Purpose::Setup)
             .await?;
-        users::set_operator(&mut tx, account.user.id, true).await?;
-        account.user.is_operator = true;
-        audit(
-            &mut tx,
-            actor,
-            "operator.aangemaakt",
-            Some(("gebruiker", account.user.id.to_string())),
-            None,
-        )
-        .await?;
+        // Only what changed is done and recorded: a second demo start adds nothing to the log.
+        if !account.user.is_operator {
+            users::set_operator(&mut tx, account.user.id, true).await?;
+            account.user.is_operator = true;
+            account.changed = true;
+            audit(
+                &mut tx,
+                actor,
+                "operator.aangemaakt",
+                Some(("gebruiker", account.user.id.to_string())),
+                None,
+            )
+            .await?;
+        }
         tx.commit().await.map_err(DbError::from)?;
         Ok(account)
     }
@@ -134,18 +140,20 @@ impl App {
         let Some(school_row) = schools::by_code(&mut tx, school).await? else {
             return Err(ProvisionError::NoSuchSchool(school.clone()));
         };
-        let account = self
+        let mut account = self
             .find_or_create_user(&mut tx, email, naam, password, Purpose::Invite)
             .await?;
-        users::add_membership(&mut tx, school_row.id, account.user.id, role, now()).await?;
-        audit(
-            &mut tx,
-            actor,
-            &format!("rol.toegekend.{}", role.as_str()),
-            Some(("gebruiker", account.user.id.to_string())),
-            Some(school_row.id),
-        )
-        .await?;
+        if users::add_membership(&mut tx, school_row.id, account.user.id, role, now()).await? {
+            account.changed = true;
+            audit(
+                &mut tx,
+                actor,
+                &format!("rol.toegekend.{}", role.as_str()),
+                Some(("gebruiker", account.user.id.to_string())),
+                Some(school_row.id),
+            )
+            .await?;
+        }
         tx.commit().await.map_err(DbError::from)?;
         Ok(account)
     }
@@ -167,6 +175,7 @@ impl App {
                 user: existing,
                 existed: true,
                 link: None,
+                changed: false,
             });
         }
         let naam = match naam {
@@ -218,6 +227,7 @@ impl App {
             user,
             existed: false,
             link,
+            changed: true,
         })
     }
 

@@ -297,8 +297,16 @@ async fn the_demo_seeds_once() {
     for t in TestDb::all().await {
         let app = app(&t);
         app.seed_demo().await.unwrap();
+        let mut c = t.db.conn().await.unwrap();
+        let log_after_first = audit::recent(&mut c, 10_000).await.unwrap().len();
+        drop(c);
         app.seed_demo().await.unwrap();
         let mut c = t.db.conn().await.unwrap();
+        let log_after_second = audit::recent(&mut c, 10_000).await.unwrap().len();
+        assert_eq!(
+            log_after_first, log_after_second,
+            "a second start records nothing: nothing changed"
+        );
         let all = schools::list_all(&mut c).await.unwrap();
         assert_eq!(all.len(), 2);
         let main = all.iter().find(|s| s.naam == demo::DEMO_SCHOOL).unwrap();
@@ -318,5 +326,53 @@ async fn the_demo_seeds_once() {
                 acc.email
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn a_new_login_opens_in_the_school_last_worked_in() {
+    for t in TestDb::all().await {
+        let app = app(&t);
+        app.create_school("Alfa", &code("11AA-00"), None, &Actor::cli())
+            .await
+            .unwrap();
+        app.create_school("Zulu", &code("22BB-00"), None, &Actor::cli())
+            .await
+            .unwrap();
+        for c in ["11AA-00", "22BB-00"] {
+            app.create_school_user(
+                &code(c),
+                "ib@x.nl",
+                None,
+                Role::Ib,
+                Some("heel-geheim-1"),
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        }
+        let s = app
+            .login("ib@x.nl", "heel-geheim-1", "1.1.1.1")
+            .await
+            .unwrap();
+        let who = app.session_user(&s.token).await.unwrap().unwrap();
+        assert_eq!(
+            who.session.current_school_id,
+            Some(who.schools[0].0.id),
+            "first school at first"
+        );
+        let zulu = who.schools[1].0.id;
+        assert!(app.switch_school(&who, zulu).await.unwrap());
+        let again = app
+            .login("ib@x.nl", "heel-geheim-1", "1.1.1.1")
+            .await
+            .unwrap();
+        let who = app.session_user(&again.token).await.unwrap().unwrap();
+        assert_eq!(
+            who.session.current_school_id,
+            Some(zulu),
+            "{:?}",
+            t.backend()
+        );
     }
 }

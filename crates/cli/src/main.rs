@@ -122,6 +122,9 @@ enum OperatorCommand {
         /// Naam van de operator
         #[arg(long)]
         naam: Option<String>,
+        /// Adres van Startblok voor de eenmalige link [standaard: http://127.0.0.1:8080]
+        #[arg(long, env = "STARTBLOK_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -167,14 +170,21 @@ enum UserCommand {
         /// Naam (optioneel; anders het deel van het e-mailadres vóór de @)
         #[arg(long)]
         naam: Option<String>,
+        /// Adres van Startblok voor de uitnodigingslink [standaard: http://127.0.0.1:8080]
+        #[arg(long, env = "STARTBLOK_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STARTBLOK_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
@@ -189,6 +199,44 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
+}
+
+/// Help and version as clap writes them; mistakes in the command line in Dutch.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let context = |k: ContextKind| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let message = match e.kind() {
+        ErrorKind::InvalidSubcommand => format!(
+            "onbekende opdracht '{}'",
+            context(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::UnknownArgument => {
+            format!("onbekende optie '{}'", context(ContextKind::InvalidArg))
+        }
+        ErrorKind::MissingRequiredArgument => {
+            format!("deze optie ontbreekt: {}", context(ContextKind::InvalidArg))
+        }
+        ErrorKind::MissingSubcommand => "kies een opdracht".to_string(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!(
+                "ongeldige waarde '{}' voor {}",
+                context(ContextKind::InvalidValue),
+                context(ContextKind::InvalidArg)
+            )
+        }
+        _ => e.kind().to_string(),
+    };
+    eprintln!("startblok: {message}. Zie startblok --help of startblok OPDRACHT --help.");
+    ExitCode::from(2)
 }
 
 /// One line on standard error, and a non-zero exit.
@@ -263,15 +311,21 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Operator {
-            command: OperatorCommand::Create { email, naam, db },
+            command:
+                OperatorCommand::Create {
+                    email,
+                    naam,
+                    public_url,
+                    db,
+                },
         } => {
             let password = password_from_stdin()?;
-            let app = app(open(&db).await?, None);
+            let app = app(open(&db).await?, public_url.as_deref());
             let acc = app
                 .create_operator(&email, naam.as_deref(), password.as_deref(), &Actor::cli())
                 .await
                 .map_err(|e| e.to_string())?;
-            report_account(&acc, "operator");
+            report_account(&acc, "operator", password.is_some());
             Ok(())
         }
         Command::School {
@@ -302,6 +356,7 @@ async fn run(command: Command) -> Result<(), String> {
                     email,
                     rol,
                     naam,
+                    public_url,
                     db,
                 },
         } => {
@@ -312,7 +367,7 @@ async fn run(command: Command) -> Result<(), String> {
                 .parse()
                 .map_err(|e: startblok_domain::RoleParseError| e.to_string())?;
             let password = password_from_stdin()?;
-            let app = app(open(&db).await?, None);
+            let app = app(open(&db).await?, public_url.as_deref());
             let acc = app
                 .create_school_user(
                     &code,
@@ -324,17 +379,26 @@ async fn run(command: Command) -> Result<(), String> {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-            report_account(&acc, &format!("{} op {code}", role.label().to_lowercase()));
+            report_account(
+                &acc,
+                &format!("{} op {code}", role.label().to_lowercase()),
+                password.is_some(),
+            );
             Ok(())
         }
     }
 }
 
-fn report_account(acc: &startblok_app::provisioning::Account, what: &str) {
-    if acc.existed {
+fn report_account(acc: &startblok_app::provisioning::Account, what: &str, password_given: bool) {
+    if acc.existed && !acc.changed {
+        println!("{} is al {what}; er is niets veranderd.", acc.user.email);
+    } else if acc.existed {
         println!("{} bestond al en is nu {what}.", acc.user.email);
     } else {
         println!("Account aangemaakt: {} ({what}).", acc.user.email);
+    }
+    if acc.existed && password_given {
+        println!("Het wachtwoord van een bestaand account wordt hier niet gewijzigd.");
     }
     if let Some(link) = &acc.link {
         println!("Eenmalige link om een wachtwoord te kiezen (7 dagen geldig):\n{link}");
@@ -356,7 +420,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let server = startblok_web::Server::bind(app.clone(), args.addr)
         .await
-        .map_err(|e| format!("kan niet luisteren op {}: {e}", args.addr))?;
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (de poort is al in gebruik; kies een andere met bijvoorbeeld --addr 127.0.0.1:8081)"
+            } else {
+                ""
+            };
+            format!("kan niet luisteren op {}: {e}{hint}", args.addr)
+        })?;
 
     println!("Startblok draait op {public_url}");
     println!("Database: {}", redact(&url));
@@ -370,8 +441,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
         println!("\nInloggen: {public_url}/inloggen");
     } else if !app.any_operator().await.map_err(|e| e.to_string())? {
+        let db_flag = match &args.db.database_url {
+            Some(u) if !u.trim().is_empty() => " --database-url URL".to_string(),
+            _ if args.db.data_dir != std::path::Path::new("./data") => {
+                format!(" --data-dir {}", args.db.data_dir.display())
+            }
+            _ => String::new(),
+        };
         println!(
-            "\nEr is nog geen operator. Maak er een aan met:\n  startblok operator create --email JOUW@ADRES.NL"
+            "\nEr is nog geen operator. Maak er een aan met:\n  startblok operator create --email JOUW@ADRES.NL{db_flag}"
         );
     }
     println!("Stoppen: Ctrl+C");

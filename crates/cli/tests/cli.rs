@@ -157,7 +157,7 @@ async fn provisioning_works_on_both_databases() {
             &url,
             Some(""),
         );
-        assert!(text(&bad_role.stderr).contains("onbekende rol 'directeur'"));
+        assert!(text(&bad_role.stderr).contains("Onbekende rol 'directeur'"));
         let no_school = run(
             &[
                 "user",

@@ -116,3 +116,20 @@ pub async fn count_for_user(conn: &mut Conn, user: UserId) -> Result<i64> {
         .await?;
     Ok(row.try_get::<i64, _>("n")?)
 }
+
+/// The school the user worked in most recently (from their latest session), if any.
+pub async fn last_school(conn: &mut Conn, user: UserId) -> Result<Option<SchoolId>> {
+    let row = sqlx::query(
+        "SELECT current_school_id FROM sessions WHERE user_id = $1 AND current_school_id IS NOT NULL \
+         ORDER BY last_seen_at DESC LIMIT 1",
+    )
+    .bind(user.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .as_ref()
+        .map(|r| opt_text(r, "current_school_id"))
+        .transpose()?
+        .flatten()
+        .and_then(|s| s.parse().ok()))
+}

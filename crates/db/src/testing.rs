@@ -105,10 +105,14 @@ pub fn pg_admin_url() -> Option<String> {
                 panic!("CI=true but STARTBLOK_TEST_PG is not set: PostgreSQL tests must run in CI");
             }
             static WARN: Once = Once::new();
+            // Straight to stderr: the test harness captures eprintln! of passing tests, and this
+            // must be seen in a plain `cargo test`.
             WARN.call_once(|| {
-                eprintln!(
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
                     "NOTE: PostgreSQL tests SKIPPED (set STARTBLOK_TEST_PG=postgres://user@host:5432/postgres to run them)"
-                )
+                );
             });
             None
         }

@@ -117,15 +117,16 @@ pub async fn set_operator(conn: &mut Conn, user: UserId, is_operator: bool) -> R
     Ok(())
 }
 
-/// Adds a role at a school; adding a role the user already has changes nothing.
+/// Adds a role at a school; adding a role the user already has changes nothing. Returns
+/// whether the role was new.
 pub async fn add_membership(
     conn: &mut Conn,
     school: SchoolId,
     user: UserId,
     role: Role,
     now: OffsetDateTime,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO memberships (user_id, school_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, school_id, role) DO NOTHING",
     )
@@ -135,7 +136,7 @@ pub async fn add_membership(
     .bind(format_ts(now))
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// The schools a user belongs to, each with the user's roles there, ordered by school name.

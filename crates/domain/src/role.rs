@@ -41,7 +41,7 @@ impl fmt::Display for Role {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("onbekende rol '{0}': kies beheerder, leerkracht of ib")]
+#[error("Onbekende rol '{0}': kies beheerder, leerkracht of ib.")]
 pub struct RoleParseError(pub String);
 
 impl FromStr for Role {

@@ -51,10 +51,14 @@ impl Chrome {
     pub fn for_user(title: &str, user: &CurrentUser, current_path: &str) -> Chrome {
         let u = &user.0;
         let mut nav = Vec::new();
+        if !u.schools.is_empty() {
+            // Back to the school the user works in ("/" goes there).
+            nav.push(item("Start", "/".into(), current_path));
+        }
         if u.user.is_operator {
             nav.push(item("Scholen", "/beheer".into(), current_path));
         }
-        if nav.len() == 1 && u.schools.is_empty() {
+        if nav.len() == 1 {
             // A lone item is no menu.
             nav.clear();
         }

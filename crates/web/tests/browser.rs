@@ -326,7 +326,7 @@ async fn invitation_link_and_switching_schools() {
             cards.contains("School Alfa") && cards.contains("School Bravo"),
             "{cards}"
         );
-        assert!(cards.contains("Huidige school"), "{cards}");
+        assert!(cards.contains("Hier werk je nu"), "{cards}");
         p.check("wissel-van-school").await;
         p.click_button("Naar School Bravo").await;
         p.assert_not_refused().await;

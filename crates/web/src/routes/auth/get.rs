@@ -35,6 +35,7 @@ pub async fn login_form(
         } else {
             ""
         },
+        warning: String::new(),
     };
     Ok(render(&page)?.into_response())
 }

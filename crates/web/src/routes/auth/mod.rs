@@ -16,6 +16,8 @@ pub struct LoginPage {
     pub terug: String,
     pub errors: FormErrors,
     pub notice: &'static str,
+    /// A refusal that is not about what was typed (too many attempts).
+    pub warning: String,
 }
 
 #[derive(Template)]

@@ -36,6 +36,7 @@ pub async fn login(
         errors.add("wachtwoord", "Vul je wachtwoord in.");
     }
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut warning = String::new();
     if errors.is_empty() {
         match state.app.login(&form.email, &form.wachtwoord, &ip.0).await {
             Ok(session) => {
@@ -62,17 +63,18 @@ pub async fn login(
             }
             Err(e @ LoginError::Throttled) => {
                 status = StatusCode::TOO_MANY_REQUESTS;
-                errors.add("email", e.to_string());
+                warning = e.to_string();
             }
             Err(LoginError::App(e)) => return Err(e.into()),
         }
     }
     let page = LoginPage {
-        chrome: Chrome::bare("Inloggen").with_errors(true),
+        chrome: Chrome::bare("Inloggen").with_errors(warning.is_empty()),
         email: form.email,
         terug: safe_return(&form.terug).unwrap_or("").to_string(),
         errors,
         notice: "",
+        warning,
     };
     Ok((status, render(&page)?).into_response())
 }

@@ -25,6 +25,7 @@ pub async fn start(user: CurrentUser, scope: SchoolScope) -> Result<Response, We
         is_beheerder: scope.has(Role::Beheerder),
         is_leerkracht: scope.has(Role::Leerkracht),
         is_ib: scope.has(Role::Ib),
+        several_schools: user.0.schools.len() > 1,
         base,
     };
     Ok(render(&page)?.into_response())

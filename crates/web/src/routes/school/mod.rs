@@ -15,6 +15,7 @@ pub struct StartPage {
     pub is_beheerder: bool,
     pub is_leerkracht: bool,
     pub is_ib: bool,
+    pub several_schools: bool,
     pub base: String,
 }
 
