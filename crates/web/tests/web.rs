@@ -533,3 +533,110 @@ async fn the_health_check_answers() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn a_leerkracht_cannot_reach_pupils_of_other_groups_and_an_ib_er_cannot_save() {
+    use startblok_app::pupils::{BasisInput, InSchool};
+    for app in spawn_all().await {
+        // A second group at School Alfa, without leerkracht A, with a pupil.
+        let school = app
+            .app
+            .school_by_code(&SCHOOL_A.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let team = app.app.team(school.id).await.unwrap();
+        let b = team
+            .iter()
+            .find(|m| m.user.email == "beheerder-a@test.nl")
+            .unwrap();
+        let who = InSchool {
+            school: school.id,
+            actor: Actor::user(b.user.id, &b.user.email, "127.0.0.1"),
+            roles: vec![startblok_domain::Role::Beheerder],
+        };
+        let input = startblok_app::groups::GroupInput {
+            naam: "Groep 2".into(),
+            ..Default::default()
+        };
+        let other_group = app
+            .app
+            .save_group(school.id, None, &input, &who.actor)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let pupil = BasisInput {
+            achternaam: "Anders".into(),
+            groep: other_group,
+            ..Default::default()
+        };
+        let other = app.app.create_pupil(&who, &pupil).await.unwrap().unwrap();
+        let own = app.object(SCHOOL_A, "leerling");
+
+        let lk = app.client_as(Who::LeerkrachtA).await;
+        let list = lk
+            .get(app.url("/s/11AA-00/leerlingen"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            list.contains("Leerling van 11AA-00") && !list.contains("Anders"),
+            "only their own group"
+        );
+        let res = lk
+            .get(app.url(&format!("/s/11AA-00/leerlingen/{other}/basis")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        let csrf = app
+            .csrf(&lk, &format!("/s/11AA-00/leerlingen/{own}/basis"))
+            .await;
+        let res = lk
+            .post(app.url(&format!("/s/11AA-00/leerlingen/{other}/basis")))
+            .form(&[("_csrf", csrf.as_str()), ("boom_leerlingnummer", "123")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "no saving another group's pupil");
+        // Their own pupil they can change, and the change is kept.
+        let res = lk
+            .post(app.url(&format!("/s/11AA-00/leerlingen/{own}/basis")))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("achternaam", "Leerling van 11AA-00"),
+                ("boom_leerlingnummer", "00123"),
+                ("thuistalen", "Pools"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let page = lk
+            .get(app.url(&format!("/s/11AA-00/leerlingen/{own}/basis")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("value=\"00123\"") && page.contains("value=\"Pools\""));
+
+        let ib = app.client_as(Who::IbA).await;
+        let page = ib
+            .get(app.url(&format!("/s/11AA-00/leerlingen/{other}/basis")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "an ib'er reads every pupil");
+        let body = page.text().await.unwrap();
+        assert!(
+            !body.contains("<form method=\"post\" action=\"/s/11AA-00/leerlingen/"),
+            "but gets no form"
+        );
+    }
+}
