@@ -7,10 +7,9 @@ use startblok_app::{Actor, App, Settings};
 use startblok_db::testing::TestDb;
 use startblok_domain::Role;
 
-const DEMO_CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/boomnummers-demo.csv"
-);
+/// The demo school's numbers file: the copy the demo itself uses (identical to
+/// shared/fixtures/boomnummers-demo.csv), so the test runs on a machine without shared/ too.
+const DEMO_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/boomnummers-demo.csv");
 
 async fn setup(t: &TestDb) -> (App, InSchool) {
     let app = App::new(t.db.clone(), Settings::new("http://startblok.test"));
@@ -49,7 +48,7 @@ async fn the_demo_csv_matches_by_las_key_and_applies_only_confirmed_rows() {
     for t in TestDb::all().await {
         let (app, who) = setup(&t).await;
         clear_numbers(&app, &who).await;
-        let bytes = std::fs::read(DEMO_CSV).expect("shared/fixtures beside the project");
+        let bytes = std::fs::read(DEMO_CSV).expect("crates/app/demo/boomnummers-demo.csv");
         let upload = app
             .upload_boom_file(&who, "boomnummers-demo.csv", &bytes)
             .await

@@ -393,8 +393,8 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
         // Route 3: the school's file with numbers (32 of 36 pupils).
         p.click_link("Lees ze in uit een bestand").await;
         p.check("boom-bestand").await;
-        let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/boomnummers-demo.csv");
-        let csv = csv.canonicalize().expect("shared/fixtures beside the project");
+        let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/demo/boomnummers-demo.csv");
+        let csv = csv.canonicalize().expect("the demo's numbers file (a copy of shared/fixtures/boomnummers-demo.csv)");
         p.find("#bestand").await.send_keys(&csv.display().to_string()).await.expect("choose file");
         p.submit("form.sb-form button[type=submit]").await;
         p.wait_js("return document.querySelector('h1').textContent.includes('Kolommen kiezen')").await;
