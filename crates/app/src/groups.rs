@@ -72,7 +72,7 @@ impl App {
                 return Ok(None);
             }
         }
-        let naam = input.naam.split_whitespace().collect::<Vec<_>>().join(" ");
+        let naam = startblok_domain::clean_text(&input.naam).unwrap_or_default();
         let jaargroep = input.jaargroep.trim().to_string();
         let mut errors = FormErrors::default();
         if naam.is_empty() {

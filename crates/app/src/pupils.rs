@@ -168,15 +168,31 @@ impl BasisInput {
     }
 }
 
-/// Trimmed, NFC, inner runs of white space folded; `None` when empty.
+/// Trimmed, NFC, invisible characters removed, inner runs of white space folded; `None` when empty.
 fn text_field(s: &str) -> Option<String> {
-    let t: String = s
-        .nfc()
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if t.is_empty() { None } else { Some(t) }
+    startblok_domain::clean_text(s)
+}
+
+/// The label of a field, so that a message in the error summary says which field it is about.
+fn label(field: &str) -> &'static str {
+    match field {
+        "achternaam" => "Achternaam",
+        "voorvoegsel" => "Voorvoegsel",
+        "voornamen" => "Voornamen",
+        "roepnaam" => "Roepnaam",
+        "jaargroep" => "Jaargroep",
+        "instroomdatum" => "Instroomdatum",
+        "uitstroomdatum" => "Uitstroomdatum",
+        "start_nieuwkomers" => "Start nieuwkomersonderwijs",
+        "toetsdoel_vanaf" => "Toetsdoel geldt vanaf",
+        "fase_vanaf" => "Fase geldt vanaf",
+        "aankomst_bron" => "Bron van de aankomstdatum",
+        "thuistalen" => "Thuistaal",
+        "leerroute" => "Leerroute",
+        "uitstroomprofiel" => "Uitstroomprofiel",
+        "verwachte_uitstroom" => "Verwachte uitstroom",
+        _ => "Dit veld",
+    }
 }
 
 fn check_len(errors: &mut FormErrors, field: &'static str, v: &Option<String>, max: usize) {
@@ -185,7 +201,7 @@ fn check_len(errors: &mut FormErrors, field: &'static str, v: &Option<String>, m
     {
         errors.add(
             field,
-            format!("Dit veld mag hoogstens {max} tekens lang zijn."),
+            format!("{} mag hoogstens {max} tekens lang zijn.", label(field)),
         );
     }
 }
@@ -396,12 +412,15 @@ impl App {
         {
             errors.add("toetsdoel", "Kies een toetsdoel uit de lijst.");
         }
-        let vanaf = match parse_date(&input.toetsdoel_vanaf) {
+        let vanaf = match startblok_domain::parse_school_date(&input.toetsdoel_vanaf, today) {
             Ok(Some(d)) => d,
             Ok(None) => today,
             Err(e) => {
                 if toetsdoel != current.toetsdoel_id {
-                    errors.add("toetsdoel_vanaf", e.to_string());
+                    errors.add(
+                        "toetsdoel_vanaf",
+                        format!("{}: {e}", label("toetsdoel_vanaf")),
+                    );
                 }
                 today
             }
@@ -489,7 +508,7 @@ impl App {
         ] {
             check_len(errors, field, v, max);
         }
-        match parse_past_date(&input.geboortedatum, today) {
+        match startblok_domain::parse_birth_date(&input.geboortedatum, today) {
             Ok(d) => next.geboortedatum = d,
             Err(e) => errors.add("geboortedatum", format!("Geboortedatum: {e}")),
         }
@@ -513,10 +532,18 @@ impl App {
                 &mut next.uitstroomdatum,
             ),
         ] {
-            match parse_date(value) {
+            match startblok_domain::parse_school_date(value, today) {
                 Ok(d) => *slot = d,
-                Err(e) => errors.add(field, e.to_string()),
+                Err(e) => errors.add(field, format!("{}: {e}", label(field))),
             }
+        }
+        if let (Some(i), Some(u)) = (next.instroomdatum, next.uitstroomdatum)
+            && u < i
+        {
+            errors.add(
+                "uitstroomdatum",
+                "Uitstroomdatum: deze ligt vóór de instroomdatum.",
+            );
         }
         if who.is_beheerder() {
             let g = text_field(&input.groep);
@@ -703,7 +730,7 @@ impl App {
         if fase.is_none() {
             errors.add("fase", "Kies een fase van 1 tot en met 9.");
         }
-        let vanaf = match parse_date(vanaf) {
+        let vanaf = match startblok_domain::parse_school_date(vanaf, today_nl(now())) {
             Ok(Some(d)) => Some(d),
             Ok(None) => {
                 errors.add(
@@ -713,7 +740,7 @@ impl App {
                 None
             }
             Err(e) => {
-                errors.add("fase_vanaf", e.to_string());
+                errors.add("fase_vanaf", format!("{}: {e}", label("fase_vanaf")));
                 None
             }
         };
@@ -749,9 +776,20 @@ fn apply_owned(input: &BasisInput, next: &mut Pupil, today: Date, errors: &mut F
         Ok(d) => next.aankomst_nl = d,
         Err(e) => errors.add("aankomst_nl", format!("Datum aankomst: {e}")),
     }
-    match parse_date(&input.start_nieuwkomers) {
+    match startblok_domain::parse_school_date(&input.start_nieuwkomers, today) {
         Ok(d) => next.start_nieuwkomers = d,
-        Err(e) => errors.add("start_nieuwkomers", e.to_string()),
+        Err(e) => errors.add(
+            "start_nieuwkomers",
+            format!("{}: {e}", label("start_nieuwkomers")),
+        ),
+    }
+    if let (Some(a), Some(b)) = (next.aankomst_nl, next.geboortedatum)
+        && a < b
+    {
+        errors.add(
+            "aankomst_nl",
+            "Datum aankomst: deze ligt vóór de geboortedatum.",
+        );
     }
     next.aankomst_bron = text_field(&input.aankomst_bron);
     next.thuistalen = text_field(&input.thuistalen);

@@ -22,6 +22,10 @@ pub enum TableError {
     #[error("Het bestand heeft meer dan {0} regels. Splits het op in kleinere bestanden.")]
     TooManyRows(usize),
     #[error(
+        "Dit Excel-bestand is uitgepakt te groot (meer dan 20 MB). Sla alleen de lijst met nummers op, of gebruik CSV."
+    )]
+    Unpacked,
+    #[error(
         "Het bestand heeft maar één kolom. Er is een kolom met het Boom-leerlingnummer nodig en een kolom waarmee Startblok de leerling herkent."
     )]
     OneColumn,
@@ -100,8 +104,32 @@ fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
     into_table(rows)
 }
 
+/// How much an XLSX may unpack to, in all: a school's list is a few hundred kilobytes, and a
+/// small file that inflates to gigabytes (a zip bomb) must be refused before anything parses it.
+pub const MAX_XLSX_UNPACKED: u64 = 20 * 1024 * 1024;
+
+/// Unpacks every entry with a hard cap (declared sizes in a ZIP can lie) and refuses an archive
+/// that would grow beyond [`MAX_XLSX_UNPACKED`].
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), TableError> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| TableError::Format)?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(|_| TableError::Format)?;
+        let budget = MAX_XLSX_UNPACKED - total;
+        let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink())
+            .map_err(|_| TableError::Format)?;
+        total += read;
+        if total > MAX_XLSX_UNPACKED {
+            return Err(TableError::Unpacked);
+        }
+    }
+    Ok(())
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<Table, TableError> {
     use calamine::{Data, Reader, Xlsx};
+    check_unpacked_size(bytes)?;
     let mut book: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| TableError::Format)?;
     let range = book
@@ -214,6 +242,26 @@ mod tests {
             read_table(many.as_bytes()),
             Err(TableError::TooManyRows(MAX_ROWS))
         );
+    }
+
+    #[test]
+    fn an_xlsx_that_unpacks_to_gigabytes_is_refused_without_unpacking_it_whole() {
+        use std::io::Write;
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+            let chunk = vec![b' '; 1024 * 1024];
+            for _ in 0..24 {
+                z.write_all(&chunk).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        let bytes = buf.into_inner();
+        assert!(bytes.len() < 1024 * 1024, "small on disk: {}", bytes.len());
+        assert_eq!(read_table(&bytes), Err(TableError::Unpacked));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::forms::FormErrors;
 use crate::{Actor, App, AppError, audit, now};
 
 fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    startblok_domain::clean_text(s).unwrap_or_default()
 }
 
 fn check_naam(naam: &str, errors: &mut FormErrors) {

@@ -12,18 +12,44 @@ pub struct BoomLeerlingnummer(String);
 pub enum BoomLeerlingnummerError {
     #[error("Een Boom-leerlingnummer mag hoogstens 64 tekens lang zijn.")]
     TooLong,
-    #[error("Een Boom-leerlingnummer mag geen tabs, regeleinden of andere stuurtekens bevatten.")]
+    #[error(
+        "Een Boom-leerlingnummer mag geen spaties, tabs, regeleinden of onzichtbare tekens bevatten."
+    )]
     Control,
+}
+
+/// Characters that take no room on screen (zero-width space, direction marks, soft hyphen, BOM, …):
+/// they make two different values look the same, so they are removed from names and refused in
+/// keys.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+}
+
+/// Text as typed into a name-like field: NFC, invisible characters removed, runs of white space
+/// folded to one space, trimmed. `None` when nothing is left.
+pub fn clean_text(input: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let s: String = input.nfc().filter(|c| !is_invisible(*c)).collect();
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.is_empty() { None } else { Some(s) }
 }
 
 impl BoomLeerlingnummer {
     /// Parses user input; an empty field means "no number" (`Ok(None)`), which is allowed.
+    /// Compatibility forms are folded (NFKC: full-width `１２３` is `123`), so look-alikes cannot
+    /// live side by side.
     pub fn parse(input: &str) -> Result<Option<Self>, BoomLeerlingnummerError> {
-        let s = input.trim();
+        use unicode_normalization::UnicodeNormalization;
+        let folded: String = input.nfkc().collect();
+        let s = folded.trim();
         if s.is_empty() {
             return Ok(None);
         }
-        if s.chars().any(char::is_control) {
+        if s.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || is_invisible(c))
+        {
             return Err(BoomLeerlingnummerError::Control);
         }
         if s.chars().count() > 64 {
@@ -45,6 +71,12 @@ pub enum DateError {
     NoSuchDate,
     #[error("Deze datum ligt in de toekomst.")]
     Future,
+    #[error("Deze datum ligt te ver in het verleden of de toekomst. Controleer het jaar.")]
+    Implausible,
+    #[error(
+        "Dit is geen geboortedatum van een leerling (3 tot 30 jaar geleden). Controleer het jaar."
+    )]
+    NotAChild,
 }
 
 /// Parses a date as people type it: `23-08-2016`, `23/8/2016`, `23.08.2016` or ISO `2016-08-23`.
@@ -81,6 +113,30 @@ pub fn parse_date(input: &str) -> Result<Option<Date>, DateError> {
 pub fn parse_past_date(input: &str, today: Date) -> Result<Option<Date>, DateError> {
     match parse_date(input)? {
         Some(d) if d > today => Err(DateError::Future),
+        other => Ok(other),
+    }
+}
+
+/// A school date (instroom, uitstroom, start in newcomer education, fase from): between 1990 and
+/// a year from today. Catches typos like 2099 or 0001.
+pub fn parse_school_date(input: &str, today: Date) -> Result<Option<Date>, DateError> {
+    match parse_date(input)? {
+        Some(d) if d.year() < 1990 || d > today + time::Duration::days(366) => {
+            Err(DateError::Implausible)
+        }
+        other => Ok(other),
+    }
+}
+
+/// A birth date of a pupil: in the past, and a child's (between 3 and 30 years ago).
+pub fn parse_birth_date(input: &str, today: Date) -> Result<Option<Date>, DateError> {
+    match parse_past_date(input, today)? {
+        Some(d)
+            if d < today - time::Duration::days(30 * 366)
+                || d > today - time::Duration::days(3 * 365) =>
+        {
+            Err(DateError::NotAChild)
+        }
         other => Ok(other),
     }
 }
@@ -169,6 +225,27 @@ mod tests {
             BoomLeerlingnummer::parse("12\t34"),
             Err(BoomLeerlingnummerError::Control)
         );
+        assert_eq!(
+            BoomLeerlingnummer::parse("12 34"),
+            Err(BoomLeerlingnummerError::Control)
+        );
+        assert_eq!(
+            BoomLeerlingnummer::parse("12\u{200B}34"),
+            Err(BoomLeerlingnummerError::Control)
+        );
+        assert_eq!(
+            BoomLeerlingnummer::parse("１２３")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "123",
+            "full-width folds"
+        );
+        assert_eq!(
+            clean_text("  Groep\u{200B}  X01 "),
+            Some("Groep X01".to_string())
+        );
+        assert_eq!(clean_text("\u{200B} "), None);
     }
 
     #[test]
@@ -191,6 +268,28 @@ mod tests {
             Err(DateError::Future)
         );
         assert_eq!(format_date(date!(2016 - 08 - 03)), "03-08-2016");
+        let today = date!(2026 - 12 - 03);
+        assert_eq!(
+            parse_school_date("01-01-2099", today),
+            Err(DateError::Implausible)
+        );
+        assert_eq!(
+            parse_school_date("01-01-0001", today),
+            Err(DateError::Implausible)
+        );
+        assert!(
+            parse_school_date("01-09-2027", today).is_ok(),
+            "a planned start next school year"
+        );
+        assert_eq!(
+            parse_birth_date("29-02-2024", today),
+            Err(DateError::NotAChild)
+        );
+        assert_eq!(
+            parse_birth_date("01-01-1900", today),
+            Err(DateError::NotAChild)
+        );
+        assert!(parse_birth_date("22-08-2016", today).unwrap().is_some());
     }
 
     #[test]

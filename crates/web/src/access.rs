@@ -185,8 +185,18 @@ pub async fn guard(
             .as_ref()
             .map(|u| u.session.csrf_token.clone())
             .unwrap_or_default();
+        let is_upload = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let path = req.uri().path().to_string();
         match check_csrf(req, &expected).await {
             Ok(r) => req = r,
+            // A file that is too large: back to the upload form, which says so at the field.
+            Err(WebError::TooLarge) if is_upload => {
+                return Redirect::to(&format!("{path}?fout=te-groot")).into_response();
+            }
             Err(e) => return e.into_response(),
         }
     }

@@ -640,3 +640,73 @@ async fn a_leerkracht_cannot_reach_pupils_of_other_groups_and_an_ib_er_cannot_sa
         );
     }
 }
+
+#[tokio::test]
+async fn an_oversized_upload_is_answered_in_dutch_at_the_field() {
+    let app = spawn_sqlite().await;
+    let c = app.client_as(Who::BeheerderA).await;
+    let csrf = app
+        .csrf(&c, "/s/11AA-00/instellingen/boomnummers/bestand")
+        .await;
+    for size in [2 * 1024 * 1024 + 10, 5 * 1024 * 1024] {
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .part(
+                "bestand",
+                reqwest::multipart::Part::bytes(vec![b'a'; size]).file_name("groot.csv"),
+            );
+        let res = c
+            .post(app.url("/s/11AA-00/instellingen/boomnummers/bestand"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = res.text().await.unwrap();
+        match location {
+            Some(to) => {
+                assert_eq!(status, 303);
+                let page = c
+                    .get(app.url(&to))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(
+                    page.contains("Het bestand is groter dan 2 MB"),
+                    "{size}: {page}"
+                );
+            }
+            None => {
+                assert_eq!(status, 413, "{size}");
+                assert!(
+                    body.contains("<html lang=\"nl\"") && body.contains("Te veel gegevens"),
+                    "{size}: {body}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_save_with_an_unknown_pupil_says_why_nothing_was_saved() {
+    let app = spawn_sqlite().await;
+    let c = app.client_as(Who::BeheerderA).await;
+    let csrf = app.csrf(&c, "/s/11AA-00/instellingen/boomnummers").await;
+    let other = format!("n_{}", app.object(common::SCHOOL_B, "leerling"));
+    let res = c
+        .post(app.url("/s/11AA-00/instellingen/boomnummers"))
+        .form(&[("_csrf", csrf.as_str()), (other.as_str(), "42")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("staan niet (meer) in deze lijst"), "{body}");
+}

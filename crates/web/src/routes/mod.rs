@@ -115,7 +115,10 @@ pub fn router(state: AppState) -> Router {
     let mut router = router
         .fallback(system::not_found)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        // Above the largest upload the guard accepts (2 MiB plus multipart framing), so that the
+        // guard answers an oversized upload in Dutch; anything larger still gets a Dutch page.
+        .layer(RequestBodyLimitLayer::new(3 * 1024 * 1024))
+        .layer(axum::middleware::map_response(dutch_payload_too_large))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
@@ -135,4 +138,18 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(layer);
     }
     router
+}
+
+/// The body limit layer answers 413 in plain English text; people get the Dutch page instead.
+async fn dutch_payload_too_large(res: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && plain {
+        return crate::error::WebError::TooLarge.into_response();
+    }
+    res
 }

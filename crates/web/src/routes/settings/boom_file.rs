@@ -136,8 +136,27 @@ fn upload_page(user: &CurrentUser, scope: &SchoolScope, errors: FormErrors) -> U
     }
 }
 
-pub async fn upload_form(user: CurrentUser, scope: SchoolScope) -> Result<Response, WebError> {
-    Ok(render(&upload_page(&user, &scope, FormErrors::default()))?.into_response())
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UploadQuery {
+    fout: String,
+}
+
+pub async fn upload_form(
+    user: CurrentUser,
+    scope: SchoolScope,
+    Query(q): Query<UploadQuery>,
+) -> Result<Response, WebError> {
+    let mut errors = FormErrors::default();
+    if q.fout == "te-groot" {
+        errors.add("bestand", "Het bestand is groter dan 2 MB. Een lijst met Boom-leerlingnummers is veel kleiner: sla alleen die lijst op, bij voorkeur als CSV.");
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::PAYLOAD_TOO_LARGE
+    };
+    Ok((status, render(&upload_page(&user, &scope, errors))?).into_response())
 }
 
 pub async fn upload(

@@ -43,6 +43,16 @@ pub async fn boom(
                     );
                 }
             }
+            // Rows for pupils that are not (or no longer) in the table: the page was out of date.
+            if row_errors
+                .iter()
+                .any(|(id, _)| !rows.iter().any(|r| r.pupil.id == *id))
+            {
+                errors.add(
+                    "boom-titel",
+                    "Een of meer leerlingen in het formulier staan niet (meer) in deze lijst, bijvoorbeeld omdat iemand anders ze intussen heeft uitgeschreven. Er is niets opgeslagen; controleer de nummers en sla opnieuw op.",
+                );
+            }
             let lines = rows
                 .into_iter()
                 .map(|row| BoomLine {
