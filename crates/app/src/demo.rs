@@ -88,137 +88,11 @@ impl App {
 }
 
 /// The demo school's roster, toetsdoelen and Boom numbers (copies of shared/fixtures; see
-/// `crates/app/demo/LEESMIJ.md`). Read directly here until the EDEXML import exists.
+/// `crates/app/demo/LEESMIJ.md`). The roster is read with the EDEXML parser and stored directly;
+/// once the EDEXML import exists, the demo should go through it.
 const DEMO_EDEXML: &str = include_str!("../demo/nieuwkomers-demo.xml");
 const DEMO_BOOMNUMMERS: &str = include_str!("../demo/boomnummers-demo.csv");
 const DEMO_TOETSDOELEN: &str = include_str!("../demo/toetsdoelen.csv");
-
-#[derive(Debug, Default)]
-struct DemoPupil {
-    key: String,
-    eckid: Option<String>,
-    fields: std::collections::HashMap<String, String>,
-    groep: Option<String>,
-}
-
-#[derive(Debug, Default)]
-struct DemoTeacher {
-    fields: std::collections::HashMap<String, String>,
-    groepen: Vec<String>,
-}
-
-#[derive(Debug, Default)]
-struct DemoRoster {
-    groups: Vec<(String, String, String)>,
-    pupils: Vec<DemoPupil>,
-    teachers: Vec<DemoTeacher>,
-}
-
-/// A deliberately small reader for the one demo file (not a general EDEXML parser).
-fn read_demo_roster() -> DemoRoster {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(DEMO_EDEXML);
-    reader.config_mut().trim_text(true);
-    let mut roster = DemoRoster::default();
-    let mut path: Vec<String> = Vec::new();
-    let mut current_group: Option<(String, String, String)> = None;
-    let attr = |e: &quick_xml::events::BytesStart, name: &[u8]| {
-        e.attributes()
-            .flatten()
-            .find(|a| a.key.as_ref() == name)
-            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-    };
-    loop {
-        match reader.read_event().expect("the demo file is well-formed") {
-            Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                let parent = path.last().map(String::as_str);
-                match (parent, name.as_str()) {
-                    (Some("groepen"), "groep") if path.len() == 2 => {
-                        current_group = Some((
-                            attr(&e, b"key").unwrap_or_default(),
-                            String::new(),
-                            String::new(),
-                        ))
-                    }
-                    (Some("leerlingen"), "leerling") => roster.pupils.push(DemoPupil {
-                        key: attr(&e, b"key").unwrap_or_default(),
-                        eckid: attr(&e, b"eckid"),
-                        ..DemoPupil::default()
-                    }),
-                    (Some("leerkrachten"), "leerkracht") => {
-                        roster.teachers.push(DemoTeacher::default())
-                    }
-                    _ => {}
-                }
-                path.push(name);
-            }
-            Event::Empty(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if name == "groep" {
-                    let key = attr(&e, b"key").unwrap_or_default();
-                    match path.last().map(String::as_str) {
-                        Some("leerling") => {
-                            roster.pupils.last_mut().expect("in a pupil").groep = Some(key)
-                        }
-                        Some("groepen") if path.iter().any(|p| p == "leerkracht") => roster
-                            .teachers
-                            .last_mut()
-                            .expect("in a teacher")
-                            .groepen
-                            .push(key),
-                        _ => {}
-                    }
-                }
-            }
-            Event::Text(t) => {
-                let value = t.decode().map(|v| v.into_owned()).unwrap_or_default();
-                let field = path.last().cloned().unwrap_or_default();
-                let owner = path.get(path.len().saturating_sub(2)).map(String::as_str);
-                match owner {
-                    Some("leerling") => {
-                        roster
-                            .pupils
-                            .last_mut()
-                            .expect("in a pupil")
-                            .fields
-                            .insert(field, value);
-                    }
-                    Some("leerkracht") => {
-                        roster
-                            .teachers
-                            .last_mut()
-                            .expect("in a teacher")
-                            .fields
-                            .insert(field, value);
-                    }
-                    Some("groep") => {
-                        if let Some(g) = current_group.as_mut() {
-                            if field == "naam" {
-                                g.1 = value;
-                            } else if field == "jaargroep" {
-                                g.2 = value;
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::End(_) => {
-                if path.pop().as_deref() == Some("groep")
-                    && path.last().map(String::as_str) == Some("groepen")
-                    && path.len() == 2
-                    && let Some(g) = current_group.take()
-                {
-                    roster.groups.push(g);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    roster
-}
 
 impl App {
     /// Groups, pupils, teachers, toetsdoelen and Boom numbers of the demo school, once.
@@ -232,13 +106,14 @@ impl App {
             return Ok(());
         }
         let t = crate::now();
-        let roster = read_demo_roster();
-        for (key, naam, jaargroep) in &roster.groups {
+        let roster = startblok_edexml::parse(DEMO_EDEXML.as_bytes())
+            .expect("the demo roster is valid EDEXML");
+        for eg in &roster.groepen {
             let g = groups::Group {
                 id: uuid::Uuid::now_v7().to_string(),
-                naam: naam.clone(),
-                jaargroep: Some(jaargroep.clone()).filter(|j| !j.is_empty()),
-                las_key: Some(key.clone()),
+                naam: eg.naam.clone().unwrap_or_else(|| eg.key.clone()),
+                jaargroep: eg.jaargroep.clone(),
+                las_key: Some(eg.key.clone()),
                 actief: true,
             };
             groups::insert(&mut tx, s.id, &g, t).await?;
@@ -268,23 +143,23 @@ impl App {
             .filter_map(|l| l.split_once(';'))
             .map(|(a, b)| (a.trim(), b.trim()))
             .collect();
-        let date = |p: &DemoPupil, f: &str| p.fields.get(f).and_then(|d| pupils::parse_date(d));
-        for (i, dp) in roster.pupils.iter().enumerate() {
+        let date = |d: &Option<String>| d.as_deref().and_then(pupils::parse_date);
+        for (i, dp) in roster.leerlingen.iter().enumerate() {
             let p = pupils::Pupil {
                 id: uuid::Uuid::now_v7().to_string(),
                 las_key: Some(dp.key.clone()),
                 eck_id: dp.eckid.clone(),
-                achternaam: dp.fields.get("achternaam").cloned().unwrap_or_default(),
-                voorvoegsel: dp.fields.get("voorvoegsel").cloned(),
-                voornamen: dp.fields.get("voornamen").cloned(),
-                roepnaam: dp.fields.get("roepnaam").cloned(),
-                geboortedatum: date(dp, "geboortedatum"),
-                geslacht: dp.fields.get("geslacht").cloned(),
+                achternaam: dp.achternaam.clone().unwrap_or_default(),
+                voorvoegsel: dp.voorvoegsel.clone(),
+                voornamen: dp.voornamen.clone(),
+                roepnaam: dp.roepnaam.clone(),
+                geboortedatum: date(&dp.geboortedatum),
+                geslacht: dp.geslacht.clone(),
                 group_id: dp.groep.as_deref().and_then(group_id),
-                jaargroep: dp.fields.get("jaargroep").cloned(),
-                instroomdatum: date(dp, "instroomdatum"),
+                jaargroep: dp.jaargroep.clone(),
+                instroomdatum: date(&dp.instroomdatum),
                 imported: true,
-                land_herkomst: dp.fields.get("land").cloned(),
+                land_herkomst: dp.land.clone(),
                 ..pupils::Pupil::default()
             };
             pupils::insert(&mut tx, s.id, &p, t).await?;
@@ -311,14 +186,14 @@ impl App {
         tx.commit().await.map_err(startblok_db::DbError::from)?;
 
         let actor = Actor::system();
-        for teacher in &roster.teachers {
-            let Some(email) = teacher.fields.get("emailadres") else {
+        for teacher in &roster.leerkrachten {
+            let Some(email) = &teacher.emailadres else {
                 continue;
             };
             let naam = [
-                teacher.fields.get("roepnaam"),
-                teacher.fields.get("voorvoegsel"),
-                teacher.fields.get("achternaam"),
+                teacher.roepnaam.as_ref(),
+                teacher.voorvoegsel.as_ref(),
+                teacher.achternaam.as_ref(),
             ]
             .into_iter()
             .flatten()
@@ -333,10 +208,10 @@ impl App {
         let mut tx = self.db.begin().await?;
         for g in &all_groups {
             let mut ids: Vec<startblok_domain::UserId> = roster
-                .teachers
+                .leerkrachten
                 .iter()
                 .filter(|t| g.las_key.as_ref().is_some_and(|k| t.groepen.contains(k)))
-                .filter_map(|t| t.fields.get("emailadres"))
+                .filter_map(|t| t.emailadres.as_ref())
                 .filter_map(|e| {
                     members
                         .iter()
@@ -355,25 +230,5 @@ impl App {
         }
         tx.commit().await.map_err(startblok_db::DbError::from)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_demo_roster_is_read_whole() {
-        let r = super::read_demo_roster();
-        assert_eq!(
-            (r.groups.len(), r.pupils.len(), r.teachers.len()),
-            (3, 36, 4)
-        );
-        let first = &r.pupils[0];
-        assert_eq!(first.key, "001000");
-        assert_eq!(
-            first.fields.get("achternaam").map(String::as_str),
-            Some("García López")
-        );
-        assert_eq!(first.groep.as_deref(), Some("NK-A"));
-        assert_eq!(r.teachers[3].groepen.len(), 3);
     }
 }

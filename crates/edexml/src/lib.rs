@@ -1,0 +1,163 @@
+//! EDEXML: the XML in which a school's administration system (ParnasSys, ESIS, Magister) exports
+//! its pupils, groups and teachers. Bytes in, a typed [`Roster`] out, plus warnings.
+//!
+//! - Versions 1.03, 2.0 and 2.1, and the same structures inside UWLR: elements are matched on
+//!   their local names, so namespaces and prefixes do not matter.
+//! - Encodings: UTF-8 with or without BOM, UTF-16 with BOM, and whatever the XML declaration names
+//!   (ISO-8859-1 is read as Windows-1252).
+//! - Tolerant where real files break the XSD (any `YYYY-YYYY` schooljaar, any two-letter country,
+//!   element order, empty elements as absent, `tussenvoegsel` for `voorvoegsel`).
+//! - Strict where it matters: a DOCTYPE or entity declaration is refused (no XXE, no entity
+//!   expansion), nesting is limited, a file that is not EDEXML says what it is.
+//! - Only the fields Startblok needs are read (an allow-list): BSN, onderwijsnummer, gewicht,
+//!   postcode, etniciteit and e-mail addresses of pupils are never captured.
+//!
+//! Still to do for the import issue: `toevoegingen` kept aside, line numbers in warnings, and
+//! reading from a file in chunks (today the bytes are in memory; UTF-8 is parsed without a copy).
+
+mod parse;
+
+pub use parse::parse;
+
+/// What an EDEXML file says about one school.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Roster {
+    pub school: SchoolInfo,
+    pub vestigingen: Vec<Vestiging>,
+    pub groepen: Vec<Groep>,
+    pub samengestelde_groepen: Vec<Groep>,
+    pub leerlingen: Vec<Leerling>,
+    pub leerkrachten: Vec<Leerkracht>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SchoolInfo {
+    pub schooljaar: Option<String>,
+    pub brincode: Option<String>,
+    pub dependancecode: Option<String>,
+    pub schoolkey: Option<String>,
+    pub xsdversie: Option<String>,
+    pub auteur: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Vestiging {
+    pub key: String,
+    pub naam: Option<String>,
+}
+
+/// A group (or a samengestelde groep: a combined group across normal ones).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Groep {
+    pub key: String,
+    pub naam: Option<String>,
+    pub jaargroep: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Leerling {
+    /// The LAS key: opaque, trimmed, leading zeros kept.
+    pub key: String,
+    pub eckid: Option<String>,
+    pub achternaam: Option<String>,
+    pub voorvoegsel: Option<String>,
+    pub voornamen: Option<String>,
+    pub roepnaam: Option<String>,
+    /// As written (`YYYY-MM-DD`).
+    pub geboortedatum: Option<String>,
+    /// EDEXML code: 0 onbekend, 1 man, 2 vrouw, 9 niet gespecificeerd.
+    pub geslacht: Option<String>,
+    pub jaargroep: Option<String>,
+    pub start_groep3: Option<String>,
+    pub instroomdatum: Option<String>,
+    pub uitstroomdatum: Option<String>,
+    /// Two-letter country code of birth.
+    pub land: Option<String>,
+    pub groep: Option<String>,
+    pub samengestelde_groepen: Vec<String>,
+    pub vestiging: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Leerkracht {
+    pub key: String,
+    pub achternaam: Option<String>,
+    pub voorvoegsel: Option<String>,
+    pub roepnaam: Option<String>,
+    pub voorletters: Option<String>,
+    pub emailadres: Option<String>,
+    pub groepen: Vec<String>,
+}
+
+impl Leerling {
+    /// Keys starting with `#` are placeholders in some exports and never used to match.
+    pub fn is_dummy_key(&self) -> bool {
+        self.key.starts_with('#')
+    }
+}
+
+/// Something in the file that Startblok works around but the Beheerder should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    DuplicateKey {
+        kind: &'static str,
+        key: String,
+    },
+    UnknownGroup {
+        kind: &'static str,
+        key: String,
+        groep: String,
+    },
+    MissingKey {
+        kind: &'static str,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::DuplicateKey { kind, key } => write!(
+                f,
+                "{kind} met sleutel {key} staat meer dan eens in het bestand; de eerste telt."
+            ),
+            Warning::UnknownGroup { kind, key, groep } => {
+                write!(
+                    f,
+                    "{kind} {key} hoort bij groep {groep}, maar die groep staat niet in het bestand."
+                )
+            }
+            Warning::MissingKey { kind } => {
+                write!(f, "Een {kind} zonder sleutel (key) is overgeslagen.")
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("Het bestand is leeg.")]
+    Empty,
+    #[error(
+        "Dit is een EDEX-tekstbestand (EDEX2000, met puntkomma's of vaste kolommen), geen EDEXML. Exporteer uit je leerlingadministratie het bestand als EDEXML (XML, versie 2.0 of 2.1)."
+    )]
+    Edex2000,
+    #[error(
+        "Dit is geen XML-bestand. Exporteer uit je leerlingadministratie het bestand als EDEXML (XML, versie 2.0 of 2.1)."
+    )]
+    NotXml,
+    #[error(
+        "Dit is een XML-bestand, maar geen EDEXML (het begint met <{0}>). Exporteer uit je leerlingadministratie het bestand als EDEXML."
+    )]
+    NotEdexml(String),
+    #[error(
+        "Het bestand bevat een DOCTYPE- of entiteitsdeclaratie. Die worden uit veiligheidsoverwegingen geweigerd; een gewone EDEXML-export heeft ze niet."
+    )]
+    Doctype,
+    #[error("Het bestand is te diep genest (meer dan {0} niveaus) en wordt geweigerd.")]
+    TooDeep(usize),
+    #[error("De tekencodering '{0}' wordt niet ondersteund. Exporteer het bestand als UTF-8.")]
+    Encoding(String),
+    #[error("Het XML-bestand is beschadigd rond positie {position}: {reason}")]
+    Malformed { position: u64, reason: String },
+}

@@ -1,0 +1,471 @@
+//! The EDEXML reader: encoding sniffing, then one pass of XML events with a path of local names.
+
+use std::borrow::Cow;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::{Groep, Leerkracht, Leerling, ParseError, Roster, Vestiging, Warning};
+
+/// Deeper nesting than this is refused (a real EDEXML file is about 5 levels deep).
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses an EDEXML file (or the leerlinggegevens part of a UWLR message).
+pub fn parse(bytes: &[u8]) -> Result<Roster, ParseError> {
+    let text = decode(bytes)?;
+    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if trimmed.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if !trimmed.starts_with('<') {
+        return Err(if looks_like_edex2000(trimmed) {
+            ParseError::Edex2000
+        } else {
+            ParseError::NotXml
+        });
+    }
+    let mut roster = read(trimmed.as_bytes())?;
+    check_integrity(&mut roster);
+    Ok(roster)
+}
+
+/// UTF-8 (with or without BOM) is borrowed as it is; UTF-16 with a BOM and whatever the XML
+/// declaration names are decoded first.
+fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ParseError> {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        if enc == encoding_rs::UTF_8 {
+            return std::str::from_utf8(&bytes[bom..])
+                .map(Cow::Borrowed)
+                .map_err(|_| ParseError::NotXml);
+        }
+        let (text, bad) = enc.decode_without_bom_handling(&bytes[bom..]);
+        return if bad {
+            Err(ParseError::Encoding(enc.name().to_string()))
+        } else {
+            Ok(text)
+        };
+    }
+    let label = declared_encoding(bytes);
+    match label.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("utf-8") | Some("utf8") => match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(Cow::Borrowed(s)),
+            // Declared (or assumed) UTF-8 but it is not: real exports of this kind are Windows-1252.
+            Err(_) => Ok(encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0),
+        },
+        Some(name) => {
+            // ISO-8859-1 is read as Windows-1252 (what the WHATWG label table does too).
+            let enc = encoding_rs::Encoding::for_label(name.as_bytes())
+                .ok_or_else(|| ParseError::Encoding(name.to_string()))?;
+            let (text, bad) = enc.decode_without_bom_handling(bytes);
+            if bad {
+                Err(ParseError::Encoding(name.to_string()))
+            } else {
+                Ok(text)
+            }
+        }
+    }
+}
+
+/// The `encoding="…"` of an XML declaration at the very start, if any.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = std::str::from_utf8(head)
+        .ok()
+        .or_else(|| std::str::from_utf8(&head[..head.len().min(100)]).ok())?;
+    let decl = head.strip_prefix("<?xml")?;
+    let end = decl.find("?>")?;
+    let decl = &decl[..end];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next()?;
+    let rest = &rest[1..];
+    Some(rest[..rest.find(quote)?].to_string())
+}
+
+fn looks_like_edex2000(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    first.contains(';')
+        || first.contains('\t')
+        || first.len() > 40 && first.chars().all(|c| !c.is_control())
+}
+
+/// Where the reader is: which record is open.
+#[derive(Default)]
+struct Open {
+    leerling: Option<Leerling>,
+    leerkracht: Option<Leerkracht>,
+    groep: Option<Groep>,
+    samengesteld: Option<Groep>,
+    vestiging: Option<Vestiging>,
+}
+
+fn malformed(reader: &Reader<&[u8]>, e: impl std::fmt::Display) -> ParseError {
+    ParseError::Malformed {
+        position: reader.error_position(),
+        reason: e.to_string(),
+    }
+}
+
+fn attr(e: &BytesStart, name: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| a.unescape_value().ok())
+        .map(|v| xml_trim(&v).to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().check_end_names = true;
+    let mut roster = Roster::default();
+    let mut path: Vec<String> = Vec::new();
+    let mut open = Open::default();
+    let mut text = String::new();
+    let mut root_seen = false;
+
+    loop {
+        let event = reader.read_event().map_err(|e| malformed(&reader, e))?;
+        match event {
+            Event::DocType(_) => return Err(ParseError::Doctype),
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if !root_seen {
+                    root_seen = true;
+                    // EDEXML's root is EDEX; in UWLR the same structures sit in leerlinggegevens
+                    // (inside an envelope, so any root is allowed when such an element follows).
+                    if name != "EDEX" && !is_uwlr_root(&name) {
+                        return Err(ParseError::NotEdexml(name));
+                    }
+                }
+                start(&mut open, &path, &name, e);
+                text.clear();
+                if is_empty {
+                    end(&mut roster, &mut open, &path, &name, "");
+                } else {
+                    path.push(name);
+                    if path.len() > crate::parse::MAX_DEPTH {
+                        return Err(ParseError::TooDeep(MAX_DEPTH));
+                    }
+                }
+            }
+            Event::Text(t) => {
+                let s = t.decode().map_err(|e| malformed(&reader, e))?;
+                let s = quick_xml::escape::unescape(&s).map_err(|e| malformed(&reader, e))?;
+                text.push_str(&s);
+            }
+            Event::CData(t) => {
+                let s = t.decode().map_err(|e| malformed(&reader, e))?;
+                text.push_str(&s);
+            }
+            Event::GeneralRef(r) => {
+                match r.resolve_char_ref().map_err(|e| malformed(&reader, e))? {
+                    Some(c) => text.push(c),
+                    None => {
+                        let name = r.decode().map_err(|e| malformed(&reader, e))?;
+                        let c = match name.as_ref() {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "apos" => '\'',
+                            "quot" => '"',
+                            // No DTD is allowed, so no other entity can be defined.
+                            other => {
+                                return Err(malformed(
+                                    &reader,
+                                    format!("onbekende entiteit &{other};"),
+                                ));
+                            }
+                        };
+                        text.push(c);
+                    }
+                }
+            }
+            Event::End(_) => {
+                let name = path.pop().unwrap_or_default();
+                let value = xml_trim(&text).to_string();
+                end(&mut roster, &mut open, &path, &name, &value);
+                text.clear();
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+        }
+    }
+    if !root_seen {
+        return Err(ParseError::NotXml);
+    }
+    Ok(roster)
+}
+
+/// Trims XML white space only (space, tab, CR, LF): a name that starts with another kind of
+/// space character keeps it, exactly as written.
+fn xml_trim(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+fn is_uwlr_root(name: &str) -> bool {
+    matches!(
+        name,
+        "leerlinggegevens" | "Envelope" | "leerresultaten_verzoek" | "leerresultaten_antwoord"
+    )
+}
+
+/// The element under which records live, ignoring any envelope above it.
+fn parent(path: &[String]) -> Option<&str> {
+    path.last().map(String::as_str)
+}
+
+fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart) {
+    let key = attr(e, b"key");
+    match (parent(path), name) {
+        (Some("leerlingen"), "leerling") => {
+            open.leerling = Some(Leerling {
+                key: key.unwrap_or_default(),
+                eckid: attr(e, b"eckid"),
+                ..Leerling::default()
+            })
+        }
+        (Some("leerkrachten"), "leerkracht") => {
+            open.leerkracht = Some(Leerkracht {
+                key: key.unwrap_or_default(),
+                ..Leerkracht::default()
+            })
+        }
+        (Some("groepen"), "groep") if open.leerkracht.is_none() => {
+            open.groep = Some(Groep {
+                key: key.unwrap_or_default(),
+                ..Groep::default()
+            })
+        }
+        (Some("groepen"), "samengestelde_groep") if open.leerkracht.is_none() => {
+            open.samengesteld = Some(Groep {
+                key: key.unwrap_or_default(),
+                ..Groep::default()
+            })
+        }
+        (Some("vestigingen"), "vestiging") => {
+            open.vestiging = Some(Vestiging {
+                key: key.unwrap_or_default(),
+                ..Vestiging::default()
+            })
+        }
+        // References by key, inside a pupil or a teacher.
+        (Some("leerling"), "groep") => {
+            if let (Some(l), Some(k)) = (open.leerling.as_mut(), key) {
+                l.groep = Some(k);
+            }
+        }
+        (Some("samengestelde_groepen"), "samengestelde_groep") => {
+            if let (Some(l), Some(k)) = (open.leerling.as_mut(), key) {
+                l.samengestelde_groepen.push(k);
+            }
+        }
+        (Some("leerling"), "vestiging") => {
+            if let (Some(l), Some(k)) = (open.leerling.as_mut(), key) {
+                l.vestiging = Some(k);
+            }
+        }
+        (Some("groepen"), "groep" | "samengestelde_groep") => {
+            if let (Some(t), Some(k)) = (open.leerkracht.as_mut(), key) {
+                t.groepen.push(k);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn some(value: &str) -> Option<String> {
+    if value.is_empty() {
+        None
+    } else {
+        Some(value.to_string())
+    }
+}
+
+fn end(roster: &mut Roster, open: &mut Open, path: &[String], name: &str, value: &str) {
+    match (parent(path), name) {
+        (Some("leerlingen"), "leerling") => {
+            if let Some(l) = open.leerling.take() {
+                if l.key.is_empty() {
+                    roster
+                        .warnings
+                        .push(Warning::MissingKey { kind: "leerling" });
+                } else {
+                    roster.leerlingen.push(l);
+                }
+            }
+        }
+        (Some("leerkrachten"), "leerkracht") => {
+            if let Some(t) = open.leerkracht.take() {
+                if t.key.is_empty() {
+                    roster
+                        .warnings
+                        .push(Warning::MissingKey { kind: "leerkracht" });
+                } else {
+                    roster.leerkrachten.push(t);
+                }
+            }
+        }
+        (Some("groepen"), "groep") if open.groep.is_some() => {
+            let g = open.groep.take().expect("checked");
+            if g.key.is_empty() {
+                roster.warnings.push(Warning::MissingKey { kind: "groep" });
+            } else {
+                roster.groepen.push(g);
+            }
+        }
+        (Some("groepen"), "samengestelde_groep") if open.samengesteld.is_some() => {
+            let g = open.samengesteld.take().expect("checked");
+            if !g.key.is_empty() {
+                roster.samengestelde_groepen.push(g);
+            }
+        }
+        (Some("vestigingen"), "vestiging") => {
+            if let Some(v) = open.vestiging.take() {
+                roster.vestigingen.push(v);
+            }
+        }
+        (Some("school"), field) => {
+            let s = &mut roster.school;
+            let v = some(value);
+            match field {
+                "schooljaar" => s.schooljaar = v,
+                "brincode" => s.brincode = v,
+                "dependancecode" => s.dependancecode = v,
+                "schoolkey" => s.schoolkey = v,
+                "xsdversie" => s.xsdversie = v,
+                "auteur" => s.auteur = v,
+                _ => {}
+            }
+        }
+        (Some("leerling"), field) => {
+            if let Some(l) = open.leerling.as_mut() {
+                // The allow-list: only these fields are read. BSN, onderwijsnummer, gewicht,
+                // postcode, etniciteit and e-mail addresses are passed over and never kept.
+                let v = some(value);
+                match field {
+                    "achternaam" => l.achternaam = v,
+                    "voorvoegsel" | "tussenvoegsel" => l.voorvoegsel = v,
+                    "voornamen" => l.voornamen = v,
+                    "roepnaam" => l.roepnaam = v,
+                    "geboortedatum" => l.geboortedatum = v,
+                    "geslacht" => l.geslacht = v,
+                    "jaargroep" => l.jaargroep = v,
+                    "start_ondw_jgr3" => l.start_groep3 = v,
+                    "instroomdatum" => l.instroomdatum = v,
+                    "uitstroomdatum" => l.uitstroomdatum = v,
+                    "land" => l.land = v.map(|c| c.to_ascii_uppercase()),
+                    _ => {}
+                }
+            }
+        }
+        (Some("leerkracht"), field) => {
+            if let Some(t) = open.leerkracht.as_mut() {
+                let v = some(value);
+                match field {
+                    "achternaam" => t.achternaam = v,
+                    "voorvoegsel" | "tussenvoegsel" => t.voorvoegsel = v,
+                    "roepnaam" => t.roepnaam = v,
+                    "voorletters" => t.voorletters = v,
+                    "emailadres" => t.emailadres = v,
+                    _ => {}
+                }
+            }
+        }
+        (Some("groep"), field) if open.groep.is_some() => {
+            let g = open.groep.as_mut().expect("checked");
+            match field {
+                "naam" => g.naam = some(value),
+                "jaargroep" => g.jaargroep = some(value),
+                _ => {}
+            }
+        }
+        (Some("samengestelde_groep"), "naam") if open.samengesteld.is_some() => {
+            open.samengesteld.as_mut().expect("checked").naam = some(value);
+        }
+        (Some("vestiging"), "naam") => {
+            if let Some(v) = open.vestiging.as_mut() {
+                v.naam = some(value);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Integrity is ours to check (the UWLR schema's own key checks do not work): duplicate keys and
+/// references to groups that are not in the file become warnings; duplicates keep the first.
+fn check_integrity(roster: &mut Roster) {
+    use std::collections::HashSet;
+    let mut warnings = Vec::new();
+    fn dedupe<T>(
+        items: &mut Vec<T>,
+        key: impl Fn(&T) -> &str,
+        kind: &'static str,
+        warnings: &mut Vec<Warning>,
+    ) {
+        let mut seen = HashSet::new();
+        items.retain(|i| {
+            let k = key(i).to_string();
+            if seen.insert(k.clone()) {
+                true
+            } else {
+                warnings.push(Warning::DuplicateKey { kind, key: k });
+                false
+            }
+        });
+    }
+    dedupe(&mut roster.groepen, |g| &g.key, "groep", &mut warnings);
+    dedupe(
+        &mut roster.samengestelde_groepen,
+        |g| &g.key,
+        "samengestelde groep",
+        &mut warnings,
+    );
+    dedupe(
+        &mut roster.leerlingen,
+        |l| &l.key,
+        "leerling",
+        &mut warnings,
+    );
+    dedupe(
+        &mut roster.leerkrachten,
+        |t| &t.key,
+        "leerkracht",
+        &mut warnings,
+    );
+    let groups: HashSet<&str> = roster
+        .groepen
+        .iter()
+        .chain(roster.samengestelde_groepen.iter())
+        .map(|g| g.key.as_str())
+        .collect();
+    for l in &roster.leerlingen {
+        for g in l.groep.iter().chain(l.samengestelde_groepen.iter()) {
+            if !groups.contains(g.as_str()) {
+                warnings.push(Warning::UnknownGroup {
+                    kind: "Leerling",
+                    key: l.key.clone(),
+                    groep: g.clone(),
+                });
+            }
+        }
+    }
+    for t in &roster.leerkrachten {
+        for g in &t.groepen {
+            if !groups.contains(g.as_str()) {
+                warnings.push(Warning::UnknownGroup {
+                    kind: "Leerkracht",
+                    key: t.key.clone(),
+                    groep: g.clone(),
+                });
+            }
+        }
+    }
+    roster.warnings.extend(warnings);
+}

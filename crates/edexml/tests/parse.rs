@@ -1,0 +1,216 @@
+//! The EDEXML parser against the official examples, the newcomer fixture, other encodings and
+//! hostile files.
+
+use startblok_edexml::{ParseError, Warning, parse};
+
+fn shared(rel: &str) -> Option<Vec<u8>> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
+    match std::fs::read(&p) {
+        Ok(b) => Some(b),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but {} is missing", p.display())
+        }
+        Err(_) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTE: EDEXML test on {rel} SKIPPED (no ../shared beside the project)"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn the_newcomer_fixture_reads_whole() {
+    let Some(bytes) = shared("fixtures/edexml/nieuwkomers-demo.xml") else {
+        return;
+    };
+    let r = parse(&bytes).unwrap();
+    assert_eq!(r.school.brincode.as_deref(), Some("99ZZ"));
+    assert_eq!(
+        r.school.schooljaar.as_deref(),
+        Some("2026-2027"),
+        "a schooljaar the XSD does not list"
+    );
+    assert_eq!(
+        (r.groepen.len(), r.leerlingen.len(), r.leerkrachten.len()),
+        (3, 36, 4)
+    );
+    let first = &r.leerlingen[0];
+    assert_eq!(first.key, "001000", "leading zeros kept");
+    assert_eq!(first.achternaam.as_deref(), Some("García López"));
+    assert_eq!(first.groep.as_deref(), Some("NK-A"));
+    assert!(
+        first
+            .eckid
+            .as_deref()
+            .unwrap()
+            .starts_with("https://ketenid.nl/")
+    );
+    assert!(
+        r.leerlingen.iter().any(|l| l.land.as_deref() == Some("SS")),
+        "South Sudan, missing from the official list"
+    );
+    assert_eq!(r.leerkrachten[3].groepen, ["NK-A", "NK-B", "NK-C"]);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+#[test]
+fn every_official_example_parses() {
+    for rel in [
+        "standards/edexml-1.03/EDEXML.Voorbeeld.1.03.xml",
+        "standards/edexml-2.0/EDEXML.Voorbeeld.2.0.xml",
+        "standards/edexml-2.0/EDEXML.Voorbeeld.2.0-Vla.xml",
+        "standards/edexml-2.1/EDEXML.Voorbeeld.2.1.xml",
+        "standards/edexml-2.1/EDEXML.Voorbeeld.2.1-Vla.xml",
+    ] {
+        let Some(bytes) = shared(rel) else { return };
+        let r = parse(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert!(
+            !r.leerlingen.is_empty() && !r.groepen.is_empty(),
+            "{rel}: {r:?}"
+        );
+    }
+    let Some(bytes) = shared("standards/edexml-2.1/EDEXML.Voorbeeld.2.1.xml") else {
+        return;
+    };
+    let r = parse(&bytes).unwrap();
+    let assati = r
+        .leerlingen
+        .iter()
+        .find(|l| l.achternaam.as_deref() == Some("Assati"))
+        .unwrap();
+    assert_eq!(assati.voornamen.as_deref(), Some("Ismaël Hassan"));
+    assert_eq!(r.leerlingen[0].samengestelde_groepen, ["sg1", "sg2"]);
+    assert_eq!(r.samengestelde_groepen.len(), 3);
+}
+
+const SMALL: &str = r##"<?xml version="1.0" encoding="ENCODING"?>
+<EDEX><school><schooljaar>2026-2027</schooljaar><brincode>12AB</brincode><dependancecode>00</dependancecode></school>
+<groepen><groep key="G1"><naam>Groep 1</naam><jaargroep>C</jaargroep></groep></groepen>
+<leerlingen>
+  <leerling key=" 0042 "><achternaam>Çelik &amp; Sœur</achternaam><tussenvoegsel>van</tussenvoegsel><roepnaam>Ayşe</roepnaam>
+    <bsn>123456782</bsn><postcodenl>1234AB</postcodenl><emailadres>kind@example.nl</emailadres>
+    <geboortedatum>2016-01-02</geboortedatum><groep key="G1"/><land>xk</land><instroomdatum></instroomdatum></leerling>
+  <leerling key="#0"><achternaam>Dummy</achternaam><groep key="G9"/></leerling>
+</leerlingen></EDEX>"##;
+
+#[test]
+fn encodings_names_in_every_script_and_the_allow_list() {
+    let utf8 = SMALL.replace("ENCODING", "UTF-8");
+    let r = parse(utf8.as_bytes()).unwrap();
+    let l = &r.leerlingen[0];
+    assert_eq!(l.key, "0042", "keys trimmed, zeros kept");
+    assert_eq!(l.achternaam.as_deref(), Some("Çelik & Sœur"));
+    assert_eq!(
+        l.voorvoegsel.as_deref(),
+        Some("van"),
+        "tussenvoegsel read as voorvoegsel"
+    );
+    assert_eq!(l.land.as_deref(), Some("XK"));
+    assert_eq!(l.instroomdatum, None, "an empty element is absent");
+    assert!(r.leerlingen[1].is_dummy_key());
+    assert!(r.warnings.contains(&Warning::UnknownGroup {
+        kind: "Leerling",
+        key: "#0".into(),
+        groep: "G9".into()
+    }));
+    let debug = format!("{r:?}");
+    assert!(
+        !debug.contains("123456782")
+            && !debug.contains("1234AB")
+            && !debug.contains("kind@example.nl"),
+        "BSN, postcode and e-mail are never kept"
+    );
+
+    // UTF-8 with BOM, UTF-16 (both byte orders) and ISO-8859-1 give the same roster.
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), utf8.as_bytes()].concat();
+    assert_eq!(parse(&with_bom).unwrap(), r);
+    let u16 = SMALL.replace("ENCODING", "UTF-16");
+    let le: Vec<u8> = [0xFFu8, 0xFE]
+        .into_iter()
+        .chain(u16.encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .collect();
+    let be: Vec<u8> = [0xFEu8, 0xFF]
+        .into_iter()
+        .chain(u16.encode_utf16().flat_map(|u| u.to_be_bytes()))
+        .collect();
+    assert_eq!(parse(&le).unwrap(), r);
+    assert_eq!(parse(&be).unwrap(), r);
+    let latin = SMALL
+        .replace("ENCODING", "ISO-8859-1")
+        .replace("Ayşe", "Aysel")
+        .replace("Sœur", "Soeur");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&latin);
+    let r2 = parse(&bytes).unwrap();
+    assert_eq!(
+        r2.leerlingen[0].achternaam.as_deref(),
+        Some("Çelik & Soeur")
+    );
+}
+
+#[test]
+fn hostile_and_wrong_files_are_refused_with_the_reason() {
+    let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><EDEX>&lol2;</EDEX>"#;
+    assert_eq!(parse(laughs.as_bytes()), Err(ParseError::Doctype));
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><EDEX>&e;</EDEX>"#;
+    assert_eq!(parse(xxe.as_bytes()), Err(ParseError::Doctype));
+    let undefined = "<EDEX><school><auteur>&e;</auteur></school></EDEX>";
+    assert!(matches!(
+        parse(undefined.as_bytes()),
+        Err(ParseError::Malformed { .. })
+    ));
+    let deep = format!(
+        "<EDEX>{}{}</EDEX>",
+        "<a>".repeat(100_000),
+        "</a>".repeat(100_000)
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(parse(deep.as_bytes()), Err(ParseError::TooDeep(64)));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(
+        parse(b"001000;Garcia;Fatima;22-08-2016;5\r\n"),
+        Err(ParseError::Edex2000)
+    );
+    assert_eq!(
+        parse(b"<html><body>hallo</body></html>"),
+        Err(ParseError::NotEdexml("html".into()))
+    );
+    assert_eq!(parse(b"   "), Err(ParseError::Empty));
+    assert!(matches!(
+        parse(b"<EDEX><school></EDEX>"),
+        Err(ParseError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn the_uwlr_form_with_a_namespace_reads_the_same() {
+    let uwlr = r#"<ll:leerlinggegevens xmlns:ll="http://www.edustandaard.nl/leerresultaten/2/leerlinggegevens">
+      <ll:groepen><ll:groep key="G1"><ll:naam>Groep 1</ll:naam></ll:groep></ll:groepen>
+      <ll:leerlingen><ll:leerling key="7"><ll:achternaam>Haddad</ll:achternaam><ll:groep key="G1"/></ll:leerling></ll:leerlingen>
+    </ll:leerlinggegevens>"#;
+    let r = parse(uwlr.as_bytes()).unwrap();
+    assert_eq!(r.leerlingen[0].achternaam.as_deref(), Some("Haddad"));
+    assert_eq!(r.leerlingen[0].groep.as_deref(), Some("G1"));
+    assert!(r.warnings.is_empty());
+}
+
+#[test]
+fn duplicate_keys_keep_the_first_and_say_so() {
+    let dup = r#"<EDEX><groepen><groep key="G"><naam>A</naam></groep><groep key="G"><naam>B</naam></groep></groepen>
+      <leerlingen><leerling key="1"><achternaam>Een</achternaam></leerling><leerling key="1"><achternaam>Twee</achternaam></leerling></leerlingen></EDEX>"#;
+    let r = parse(dup.as_bytes()).unwrap();
+    assert_eq!(r.groepen.len(), 1);
+    assert_eq!(r.leerlingen[0].achternaam.as_deref(), Some("Een"));
+    assert!(r.warnings.contains(&Warning::DuplicateKey {
+        kind: "leerling",
+        key: "1".into()
+    }));
+    assert!(r.warnings.contains(&Warning::DuplicateKey {
+        kind: "groep",
+        key: "G".into()
+    }));
+}
