@@ -151,49 +151,58 @@ fn from_row(r: &AnyRow) -> Result<Pupil> {
     })
 }
 
+/// Binds a pupil as `$1` (id) … `$27` (uitgeschreven_op) in [`COLUMNS`] order, then `$28`
+/// school, `$29` naam_lower and `$30` the time: one binding for both insert and update.
+fn bind_pupil<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    school: SchoolId,
+    p: &Pupil,
+    now: OffsetDateTime,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(p.id.clone())
+        .bind(p.las_key.clone())
+        .bind(p.eck_id.clone())
+        .bind(p.achternaam.clone())
+        .bind(p.voorvoegsel.clone())
+        .bind(p.voornamen.clone())
+        .bind(p.roepnaam.clone())
+        .bind(p.geboortedatum.map(format_date))
+        .bind(p.geslacht.clone())
+        .bind(p.group_id.clone())
+        .bind(p.jaargroep.clone())
+        .bind(p.instroomdatum.map(format_date))
+        .bind(p.uitstroomdatum.map(format_date))
+        .bind(p.imported)
+        .bind(p.aankomst_nl.map(format_date))
+        .bind(p.aankomst_bron.clone())
+        .bind(p.start_nieuwkomers.map(format_date))
+        .bind(p.thuistalen.clone())
+        .bind(p.land_herkomst.clone())
+        .bind(p.jaren_onderwijs)
+        .bind(p.gealfabetiseerd_latijns)
+        .bind(p.leerroute.clone())
+        .bind(p.uitstroomprofiel.clone())
+        .bind(p.verwachte_uitstroom.clone())
+        .bind(p.boom_leerlingnummer.clone())
+        .bind(p.toetsdoel_id.clone())
+        .bind(p.uitgeschreven_op.map(format_date))
+        .bind(school.to_string())
+        .bind(p.naam_lower())
+        .bind(format_ts(now))
+}
+
 pub async fn insert(
     conn: &mut Conn,
     school: SchoolId,
     p: &Pupil,
     now: OffsetDateTime,
 ) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO pupils ({COLUMNS}, school_id, naam_lower, created_at, updated_at) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
           $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $30)"
-    )))
-    .bind(p.id.clone())
-    .bind(p.las_key.clone())
-    .bind(p.eck_id.clone())
-    .bind(p.achternaam.clone())
-    .bind(p.voorvoegsel.clone())
-    .bind(p.voornamen.clone())
-    .bind(p.roepnaam.clone())
-    .bind(p.geboortedatum.map(format_date))
-    .bind(p.geslacht.clone())
-    .bind(p.group_id.clone())
-    .bind(p.jaargroep.clone())
-    .bind(p.instroomdatum.map(format_date))
-    .bind(p.uitstroomdatum.map(format_date))
-    .bind(p.imported)
-    .bind(p.aankomst_nl.map(format_date))
-    .bind(p.aankomst_bron.clone())
-    .bind(p.start_nieuwkomers.map(format_date))
-    .bind(p.thuistalen.clone())
-    .bind(p.land_herkomst.clone())
-    .bind(p.jaren_onderwijs)
-    .bind(p.gealfabetiseerd_latijns)
-    .bind(p.leerroute.clone())
-    .bind(p.uitstroomprofiel.clone())
-    .bind(p.verwachte_uitstroom.clone())
-    .bind(p.boom_leerlingnummer.clone())
-    .bind(p.toetsdoel_id.clone())
-    .bind(p.uitgeschreven_op.map(format_date))
-    .bind(school.to_string())
-    .bind(p.naam_lower())
-    .bind(format_ts(now))
-    .execute(conn)
-    .await?;
+    )));
+    bind_pupil(q, school, p, now).execute(conn).await?;
     Ok(())
 }
 
@@ -204,47 +213,16 @@ pub async fn update(
     p: &Pupil,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE pupils SET las_key = $3, eck_id = $4, achternaam = $5, voorvoegsel = $6, voornamen = $7, \
-         roepnaam = $8, geboortedatum = $9, geslacht = $10, group_id = $11, jaargroep = $12, \
-         instroomdatum = $13, uitstroomdatum = $14, imported = $15, aankomst_nl = $16, aankomst_bron = $17, \
-         start_nieuwkomers = $18, thuistalen = $19, land_herkomst = $20, jaren_onderwijs = $21, \
-         gealfabetiseerd_latijns = $22, leerroute = $23, uitstroomprofiel = $24, verwachte_uitstroom = $25, \
-         boom_leerlingnummer = $26, toetsdoel_id = $27, uitgeschreven_op = $28, naam_lower = $29, \
-         updated_at = $30 WHERE school_id = $1 AND id = $2",
-    )
-    .bind(school.to_string())
-    .bind(p.id.clone())
-    .bind(p.las_key.clone())
-    .bind(p.eck_id.clone())
-    .bind(p.achternaam.clone())
-    .bind(p.voorvoegsel.clone())
-    .bind(p.voornamen.clone())
-    .bind(p.roepnaam.clone())
-    .bind(p.geboortedatum.map(format_date))
-    .bind(p.geslacht.clone())
-    .bind(p.group_id.clone())
-    .bind(p.jaargroep.clone())
-    .bind(p.instroomdatum.map(format_date))
-    .bind(p.uitstroomdatum.map(format_date))
-    .bind(p.imported)
-    .bind(p.aankomst_nl.map(format_date))
-    .bind(p.aankomst_bron.clone())
-    .bind(p.start_nieuwkomers.map(format_date))
-    .bind(p.thuistalen.clone())
-    .bind(p.land_herkomst.clone())
-    .bind(p.jaren_onderwijs)
-    .bind(p.gealfabetiseerd_latijns)
-    .bind(p.leerroute.clone())
-    .bind(p.uitstroomprofiel.clone())
-    .bind(p.verwachte_uitstroom.clone())
-    .bind(p.boom_leerlingnummer.clone())
-    .bind(p.toetsdoel_id.clone())
-    .bind(p.uitgeschreven_op.map(format_date))
-    .bind(p.naam_lower())
-    .bind(format_ts(now))
-    .execute(conn)
-    .await?;
+    let q = sqlx::query(
+        "UPDATE pupils SET las_key = $2, eck_id = $3, achternaam = $4, voorvoegsel = $5, voornamen = $6, \
+         roepnaam = $7, geboortedatum = $8, geslacht = $9, group_id = $10, jaargroep = $11, \
+         instroomdatum = $12, uitstroomdatum = $13, imported = $14, aankomst_nl = $15, aankomst_bron = $16, \
+         start_nieuwkomers = $17, thuistalen = $18, land_herkomst = $19, jaren_onderwijs = $20, \
+         gealfabetiseerd_latijns = $21, leerroute = $22, uitstroomprofiel = $23, verwachte_uitstroom = $24, \
+         boom_leerlingnummer = $25, toetsdoel_id = $26, uitgeschreven_op = $27, naam_lower = $29, \
+         updated_at = $30 WHERE id = $1 AND school_id = $28",
+    );
+    let done = bind_pupil(q, school, p, now).execute(conn).await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
