@@ -88,8 +88,8 @@ impl App {
 }
 
 /// The demo school's roster, toetsdoelen and Boom numbers (copies of shared/fixtures; see
-/// `crates/app/demo/LEESMIJ.md`). The roster is read with the EDEXML parser and stored directly;
-/// once the EDEXML import exists, the demo should go through it.
+/// `crates/app/demo/LEESMIJ.md`). The roster arrives through the EDEXML import, as a school's
+/// would; what the import does not touch (Boom numbers, toetsdoelen) is set afterwards.
 const DEMO_EDEXML: &str = include_str!("../demo/nieuwkomers-demo.xml");
 const DEMO_BOOMNUMMERS: &str = include_str!("../demo/boomnummers-demo.csv");
 const DEMO_TOETSDOELEN: &str = include_str!("../demo/toetsdoelen.csv");
@@ -101,31 +101,23 @@ impl App {
         let Some(s) = self.school_by_code(school).await? else {
             return Ok(());
         };
-        let mut tx = self.db.begin().await?;
-        if !groups::list(&mut tx, s.id).await?.is_empty() {
-            return Ok(());
+        {
+            let mut c = self.db.conn().await?;
+            if !groups::list(&mut c, s.id).await?.is_empty() {
+                return Ok(());
+            }
         }
-        let t = crate::now();
-        let roster = startblok_edexml::parse(DEMO_EDEXML.as_bytes())
-            .expect("the demo roster is valid EDEXML");
-        for eg in &roster.groepen {
-            let g = groups::Group {
-                id: uuid::Uuid::now_v7().to_string(),
-                naam: eg.naam.clone().unwrap_or_else(|| eg.key.clone()),
-                jaargroep: eg.jaargroep.clone(),
-                las_key: Some(eg.key.clone()),
-                actief: true,
-            };
-            groups::insert(&mut tx, s.id, &g, t).await?;
-        }
-        let all_groups = groups::list(&mut tx, s.id).await?;
-        let group_id = |key: &str| {
-            all_groups
-                .iter()
-                .find(|g| g.las_key.as_deref() == Some(key))
-                .map(|g| g.id.clone())
+        let who = crate::pupils::InSchool {
+            school: s.id,
+            actor: Actor::system(),
+            roles: vec![Role::Beheerder],
         };
+        self.import_file(&who, school, "nieuwkomers-demo.xml", DEMO_EDEXML.as_bytes())
+            .await?
+            .expect("the demo roster is this school's valid EDEXML");
 
+        let t = crate::now();
+        let mut tx = self.db.begin().await?;
         let mut doelen = Vec::new();
         for line in DEMO_TOETSDOELEN
             .lines()
@@ -143,26 +135,16 @@ impl App {
             .filter_map(|l| l.split_once(';'))
             .map(|(a, b)| (a.trim(), b.trim()))
             .collect();
-        let date = |d: &Option<String>| d.as_deref().and_then(pupils::parse_date);
+        let roster = startblok_edexml::parse(DEMO_EDEXML.as_bytes())
+            .expect("the demo roster is valid EDEXML");
+        let stored = pupils::list(&mut tx, s.id).await?;
         for (i, dp) in roster.leerlingen.iter().enumerate() {
-            let p = pupils::Pupil {
-                id: uuid::Uuid::now_v7().to_string(),
-                las_key: Some(dp.key.clone()),
-                eck_id: dp.eckid.clone(),
-                achternaam: dp.achternaam.clone().unwrap_or_default(),
-                voorvoegsel: dp.voorvoegsel.clone(),
-                voornamen: dp.voornamen.clone(),
-                roepnaam: dp.roepnaam.clone(),
-                geboortedatum: date(&dp.geboortedatum),
-                geslacht: dp.geslacht.clone(),
-                group_id: dp.groep.as_deref().and_then(group_id),
-                jaargroep: dp.jaargroep.clone(),
-                instroomdatum: date(&dp.instroomdatum),
-                imported: true,
-                land_herkomst: dp.land.clone(),
-                ..pupils::Pupil::default()
+            let Some(p) = stored
+                .iter()
+                .find(|p| p.las_key.as_deref() == Some(dp.key.as_str()))
+            else {
+                continue;
             };
-            pupils::insert(&mut tx, s.id, &p, t).await?;
             if let Some(n) = boom.get(dp.key.as_str()) {
                 pupils::set_boom(&mut tx, s.id, &p.id, Some(n), "demo", t).await?;
             }
@@ -183,49 +165,24 @@ impl App {
                 .await?;
             }
         }
-        tx.commit().await.map_err(startblok_db::DbError::from)?;
-
-        let actor = Actor::system();
-        for teacher in &roster.leerkrachten {
-            let Some(email) = &teacher.emailadres else {
-                continue;
-            };
-            let naam = [
-                teacher.roepnaam.as_ref(),
-                teacher.voorvoegsel.as_ref(),
-                teacher.achternaam.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ");
-            self.create_school_user(school, email, Some(&naam), Role::Leerkracht, None, &actor)
-                .await?;
-        }
-        // Link each group's teachers, and the demo leerkracht to the first group.
-        let members = self.team(s.id).await?;
-        let mut tx = self.db.begin().await?;
-        for g in &all_groups {
-            let mut ids: Vec<startblok_domain::UserId> = roster
-                .leerkrachten
+        // The demo leerkracht (a login of their own, not from the LAS) teaches NK-A too.
+        let members = startblok_db::users::members_of(&mut tx, s.id).await?;
+        let links = groups::teacher_links(&mut tx, s.id).await?;
+        if let (Some(g), Some(m)) = (
+            groups::list(&mut tx, s.id)
+                .await?
+                .into_iter()
+                .find(|g| g.las_key.as_deref() == Some("NK-A")),
+            members
                 .iter()
-                .filter(|t| g.las_key.as_ref().is_some_and(|k| t.groepen.contains(k)))
-                .filter_map(|t| t.emailadres.as_ref())
-                .filter_map(|e| {
-                    members
-                        .iter()
-                        .find(|m| m.user.email == *e)
-                        .map(|m| m.user.id)
-                })
+                .find(|m| m.user.email == DEMO_ACCOUNTS[2].email),
+        ) {
+            let mut ids: Vec<startblok_domain::UserId> = links
+                .iter()
+                .filter(|(gid, _)| *gid == g.id)
+                .map(|(_, u)| *u)
                 .collect();
-            if g.las_key.as_deref() == Some("NK-A")
-                && let Some(m) = members
-                    .iter()
-                    .find(|m| m.user.email == DEMO_ACCOUNTS[2].email)
-            {
-                ids.push(m.user.id);
-            }
+            ids.push(m.user.id);
             groups::set_teachers(&mut tx, s.id, &g.id, &ids).await?;
         }
         tx.commit().await.map_err(startblok_db::DbError::from)?;

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod boom_file;
 pub mod demo;
+pub mod edexml_import;
 pub mod forms;
 pub mod groups;
 pub mod provisioning;
@@ -47,6 +48,8 @@ impl Settings {
 pub struct App {
     pub db: Db,
     pub settings: Settings,
+    /// Imports being applied on this server, with their progress.
+    pub jobs: edexml_import::Jobs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +144,11 @@ pub(crate) async fn audit(
 
 impl App {
     pub fn new(db: Db, settings: Settings) -> Self {
-        App { db, settings }
+        App {
+            db,
+            settings,
+            jobs: edexml_import::Jobs::default(),
+        }
     }
 
     /// A full link to a path of this instance (`/welkom/…` → `http://host/welkom/…`).

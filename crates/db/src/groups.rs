@@ -89,6 +89,27 @@ pub async fn update(conn: &mut Conn, school: SchoolId, g: &Group) -> Result<()> 
     Ok(())
 }
 
+/// Like [`update`], and also writes the LAS key (used by the EDEXML import only).
+pub async fn update_with_key(conn: &mut Conn, school: SchoolId, g: &Group) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE groups SET naam = $1, naam_lower = $2, jaargroep = $3, actief = $4, las_key = $5 \
+         WHERE school_id = $6 AND id = $7",
+    )
+    .bind(g.naam.clone())
+    .bind(g.naam.to_lowercase())
+    .bind(g.jaargroep.clone())
+    .bind(g.actief)
+    .bind(g.las_key.clone())
+    .bind(school.to_string())
+    .bind(g.id.clone())
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
 /// Replaces the set of teachers of a group.
 pub async fn set_teachers(
     conn: &mut Conn,

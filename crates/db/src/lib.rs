@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod boom_uploads;
 pub mod groups;
+pub mod imports;
 pub mod login_failures;
 pub mod pupils;
 pub mod schools;

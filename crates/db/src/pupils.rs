@@ -206,6 +206,41 @@ pub async fn insert(
     Ok(())
 }
 
+/// Inserts many pupils with multi-row INSERTs (500 rows, 15,000 parameters per statement: under
+/// SQLite's and PostgreSQL's limits). Used by the EDEXML import, where one statement per pupil
+/// would dominate the time of a large first import.
+pub async fn insert_many(
+    conn: &mut Conn,
+    school: SchoolId,
+    pupils: &[Pupil],
+    now: OffsetDateTime,
+) -> Result<()> {
+    const ROWS: usize = 500;
+    const PARAMS: usize = 30;
+    for chunk in pupils.chunks(ROWS) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * PARAMS;
+                let cols = (1..=PARAMS)
+                    .map(|k| format!("${}", b + k))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({cols}, ${})", b + PARAMS)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO pupils ({COLUMNS}, school_id, naam_lower, created_at, updated_at) VALUES {values}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            q = bind_pupil(q, school, p, now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Writes every field of the pupil (the caller decides which fields may change).
 pub async fn update(
     conn: &mut Conn,
@@ -226,6 +261,28 @@ pub async fn update(
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
+    Ok(())
+}
+
+/// Marks a pupil as uitgeschreven on `on` (and uitstroomdatum `on` when it has none): a pupil
+/// missing from a later LAS export. Nothing else changes.
+pub async fn mark_left(
+    conn: &mut Conn,
+    school: SchoolId,
+    pupil: &str,
+    on: Date,
+    now: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE pupils SET uitgeschreven_op = $1, uitstroomdatum = COALESCE(uitstroomdatum, $1), \
+         updated_at = $2 WHERE school_id = $3 AND id = $4",
+    )
+    .bind(format_date(on))
+    .bind(format_ts(now))
+    .bind(school.to_string())
+    .bind(pupil.to_string())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

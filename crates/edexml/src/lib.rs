@@ -20,7 +20,7 @@ mod parse;
 pub use parse::parse;
 
 /// What an EDEXML file says about one school.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Roster {
     pub school: SchoolInfo,
     pub vestigingen: Vec<Vestiging>,
@@ -28,10 +28,12 @@ pub struct Roster {
     pub samengestelde_groepen: Vec<Groep>,
     pub leerlingen: Vec<Leerling>,
     pub leerkrachten: Vec<Leerkracht>,
+    /// Not serialised: a stored roster keeps its warnings as text next to it.
+    #[serde(skip)]
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SchoolInfo {
     pub schooljaar: Option<String>,
     pub brincode: Option<String>,
@@ -41,21 +43,21 @@ pub struct SchoolInfo {
     pub auteur: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Vestiging {
     pub key: String,
     pub naam: Option<String>,
 }
 
 /// A group (or a samengestelde groep: a combined group across normal ones).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Groep {
     pub key: String,
     pub naam: Option<String>,
     pub jaargroep: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Leerling {
     /// The LAS key: opaque, trimmed, leading zeros kept.
     pub key: String,
@@ -79,7 +81,7 @@ pub struct Leerling {
     pub vestiging: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Leerkracht {
     pub key: String,
     pub achternaam: Option<String>,
