@@ -122,6 +122,16 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
 const MAX_FORM_BYTES: usize = 256 * 1024;
 /// The largest file upload (a school's pupil list as CSV or XLSX is far smaller).
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+
+/// The largest upload a path accepts: an EDEXML export of a large school is tens of megabytes,
+/// every other upload is a small list.
+fn upload_limit(path: &str) -> usize {
+    if path.ends_with("/importeren") {
+        crate::routes::IMPORT_BODY_LIMIT
+    } else {
+        MAX_UPLOAD_BYTES
+    }
+}
 pub const CSRF_FIELD: &str = "_csrf";
 
 /// Enforces one route's [`Access`] rule, loads the session and checks CSRF on state changes.
@@ -191,7 +201,8 @@ pub async fn guard(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         let path = req.uri().path().to_string();
-        match check_csrf(req, &expected).await {
+        let limit = upload_limit(&path);
+        match check_csrf(req, &expected, limit).await {
             Ok(r) => req = r,
             // A file that is too large: back to the upload form, which says so at the field.
             Err(WebError::TooLarge) if is_upload => {
@@ -230,7 +241,11 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// Reads a form body (urlencoded, or multipart for file uploads) and compares its `_csrf`
 /// field with the session's token. The body is handed on unchanged.
-async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
+async fn check_csrf(
+    req: Request,
+    expected: &str,
+    upload_limit: usize,
+) -> Result<Request, WebError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -244,7 +259,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
         return Err(WebError::CsrfMissing);
     }
     let limit = if multipart_boundary.is_some() {
-        MAX_UPLOAD_BYTES
+        upload_limit
     } else {
         MAX_FORM_BYTES
     };

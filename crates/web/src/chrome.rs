@@ -93,6 +93,11 @@ impl Chrome {
         }
         if scope.has(Role::Beheerder) {
             nav.push(item(
+                "Importeren",
+                format!("{base}/importeren"),
+                current_path,
+            ));
+            nav.push(item(
                 "Instellingen",
                 format!("{base}/instellingen"),
                 current_path,

@@ -18,6 +18,22 @@
     });
     // A form that came back with errors holds unsaved input from the start.
     if (summary && forms.length > 0) { dirty = true; }
+    // Forms marked data-bezig="…" (uploads, imports) say that they are working once sent, and
+    // cannot be sent twice. Buttons are disabled after the submit event, so their value is sent.
+    document.querySelectorAll("form[data-bezig]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var note = document.createElement("p");
+        note.className = "utrecht-paragraph sb-busy";
+        note.setAttribute("role", "status");
+        note.textContent = form.getAttribute("data-bezig");
+        var actions = form.querySelector(".sb-actions");
+        (actions || form).appendChild(note);
+        form.setAttribute("aria-busy", "true");
+        window.setTimeout(function () {
+          form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        }, 0);
+      });
+    });
     window.addEventListener("beforeunload", function (event) {
       if (dirty && !submitting) {
         event.preventDefault();

@@ -56,7 +56,7 @@ fn concrete(app: &TestApp, path: &str, school: &str, owner: &str) -> String {
         .replace("{school}", school)
         .replace("{token}", "onbekend-token-0000000000000000000000000000")
         .replace("{*path}", "startblok.css");
-    for kind in ["leerling", "groep", "toetsdoel", "upload"] {
+    for kind in ["leerling", "groep", "toetsdoel", "upload", "import"] {
         let param = format!("{{{kind}}}");
         if out.contains(&param) {
             out = out.replace(&param, &app.object(owner, kind));
@@ -70,9 +70,15 @@ fn concrete(app: &TestApp, path: &str, school: &str, owner: &str) -> String {
 }
 
 fn has_object(path: &str) -> bool {
-    ["{leerling}", "{groep}", "{toetsdoel}"]
-        .iter()
-        .any(|p| path.contains(p))
+    [
+        "{leerling}",
+        "{groep}",
+        "{toetsdoel}",
+        "{upload}",
+        "{import}",
+    ]
+    .iter()
+    .any(|p| path.contains(p))
 }
 
 async fn check(app: &TestApp) {

@@ -6,6 +6,7 @@ pub mod account;
 pub mod auth;
 pub mod beheer;
 pub mod groups;
+pub mod import;
 pub mod pupils;
 pub mod school;
 pub mod settings;
@@ -13,7 +14,7 @@ pub mod system;
 
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 use axum::{Router, middleware};
@@ -45,6 +46,9 @@ fn r(
         handler,
     }
 }
+
+/// The largest body of an EDEXML upload: the file plus multipart framing.
+pub const IMPORT_BODY_LIMIT: usize = startblok_app::edexml_import::MAX_IMPORT_BYTES + 64 * 1024;
 
 /// Every route of the application. Add new routes here, with their rule (one line each).
 #[rustfmt::skip]
@@ -91,6 +95,10 @@ pub fn table() -> Vec<RouteDef> {
         r(M::POST, "/s/{school}/groepen/nieuw", School(BEHEERDER), post(groups::post::create)),
         r(M::GET, "/s/{school}/groepen/{groep}", School(BEHEERDER), get(groups::get::edit_form)),
         r(M::POST, "/s/{school}/groepen/{groep}", School(BEHEERDER), post(groups::post::update)),
+        r(M::GET, "/s/{school}/importeren", School(BEHEERDER), get(import::get::start)),
+        r(M::POST, "/s/{school}/importeren", School(BEHEERDER), post(import::post::upload).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))),
+        r(M::GET, "/s/{school}/importeren/{import}", School(BEHEERDER), get(import::get::import)),
+        r(M::POST, "/s/{school}/importeren/{import}", School(BEHEERDER), post(import::post::decide)),
         r(M::GET, "/beheer", Operator, get(beheer::get::schools)),
     ]
 }
@@ -115,9 +123,10 @@ pub fn router(state: AppState) -> Router {
     let mut router = router
         .fallback(system::not_found)
         .with_state(state)
-        // Above the largest upload the guard accepts (2 MiB plus multipart framing), so that the
-        // guard answers an oversized upload in Dutch; anything larger still gets a Dutch page.
-        .layer(RequestBodyLimitLayer::new(3 * 1024 * 1024))
+        // Above the largest upload the guard accepts (an EDEXML file plus multipart framing), so
+        // that the guard answers an oversized upload in Dutch; anything larger still gets a Dutch
+        // page. Each route's own limit (the guard's, axum's DefaultBodyLimit) is lower.
+        .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT + 1024 * 1024))
         .layer(axum::middleware::map_response(dutch_payload_too_large))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

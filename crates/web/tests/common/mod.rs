@@ -252,6 +252,24 @@ async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static 
             .await
             .unwrap()
             .unwrap();
+        let (brin, dep) = school.split_once('-').unwrap();
+        let edexml = format!(
+            "<EDEX><school><brincode>{brin}</brincode><dependancecode>{dep}</dependancecode></school>\
+             <groepen><groep key=\"G-T\"><naam>Groep T</naam></groep></groepen><leerlingen>\
+             <leerling key=\"T1\"><achternaam>Test</achternaam><groep key=\"G-T\"/></leerling>\
+             </leerlingen></EDEX>"
+        );
+        let import = app
+            .stage_import(
+                &who,
+                &school.parse().unwrap(),
+                "test.xml",
+                edexml.as_bytes(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        out.insert((school.to_string(), "import"), import);
         out.insert((school.to_string(), "upload"), upload);
         out.insert((school.to_string(), "toetsdoel"), doel);
         out.insert((school.to_string(), "groep"), groep);
