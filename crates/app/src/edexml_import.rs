@@ -221,6 +221,30 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+impl Report {
+    /// The counts in words ("36 nieuwe leerlingen"), leaving out what is zero.
+    pub fn counts(&self) -> Vec<(usize, &'static str)> {
+        [
+            (self.new_pupils, "nieuwe leerlingen"),
+            (
+                self.matched_manual,
+                "gekoppeld aan een handmatig toegevoegde leerling",
+            ),
+            (self.changed_pupils, "leerlingen gewijzigd"),
+            (self.left_pupils, "leerlingen uitgeschreven"),
+            (self.unchanged_pupils, "leerlingen ongewijzigd"),
+            (self.new_groups, "nieuwe groepen"),
+            (self.changed_groups, "groepen gewijzigd"),
+            (self.deactivated_groups, "groepen inactief"),
+            (self.new_teachers, "leerkrachten in het team"),
+            (self.changed_links, "groepen met andere leerkrachten"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .collect()
+    }
+}
+
 fn nonempty(s: &Option<String>) -> Option<String> {
     s.as_ref()
         .map(|v| v.trim().to_string())

@@ -62,6 +62,31 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Gegevens inlezen uit de leerlingadministratie.
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Lees een EDEXML-export (ParnasSys, ESIS, Magister) in: toont wat er verandert en past het toe.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Edexml {
+        /// Het EDEXML-bestand
+        #[arg(value_name = "BESTAND")]
+        file: PathBuf,
+        /// School als BRIN-dependance, bijvoorbeeld 99ZZ-00
+        #[arg(long, value_name = "BRIN-DEPENDANCE")]
+        school: String,
+        /// Laat alleen zien wat er zou veranderen; verander niets
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -386,6 +411,119 @@ async fn run(command: Command) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::Edexml {
+                    file,
+                    school,
+                    dry_run,
+                    db,
+                },
+        } => import_edexml(&file, &school, dry_run, &db).await,
+    }
+}
+
+async fn import_edexml(
+    file: &std::path::Path,
+    school: &str,
+    dry_run: bool,
+    db: &DbArgs,
+) -> Result<(), String> {
+    use startblok_app::edexml_import::{ImportState, MAX_IMPORT_BYTES};
+    let code: SchoolCode = school
+        .parse()
+        .map_err(|e: startblok_domain::SchoolCodeError| e.to_string())?;
+    let size = std::fs::metadata(file)
+        .map_err(|e| format!("kan {} niet lezen: {e}", file.display()))?
+        .len();
+    if size > MAX_IMPORT_BYTES as u64 {
+        return Err(format!(
+            "{} is groter dan 64 MB; een EDEXML-export van een school is veel kleiner",
+            file.display()
+        ));
+    }
+    let bytes =
+        std::fs::read(file).map_err(|e| format!("kan {} niet lezen: {e}", file.display()))?;
+    let app = app(open(db).await?, None);
+    let s = app
+        .school_by_code(&code)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("er is geen school met BRIN {code}"))?;
+    let who = startblok_app::pupils::InSchool {
+        school: s.id,
+        actor: Actor::cli(),
+        roles: vec![Role::Beheerder],
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let id = app
+        .stage_import(&who, &code, &name, &bytes)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let view = app
+        .import_view(s.id, &id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("de import is verdwenen")?;
+    let ImportState::Preview { plan, fingerprint } = view.state else {
+        return Err("de import is geen voorvertoning meer".into());
+    };
+    println!("{name} voor {} ({code}):", s.naam);
+    let counts = plan.report().counts();
+    if plan.is_empty() {
+        println!("  Geen wijzigingen: alles is al bijgewerkt.");
+    }
+    for (n, what) in counts {
+        println!("  {n:>6} {what}");
+    }
+    const SHOWN: usize = 50;
+    if !plan.changed_pupils.is_empty() {
+        println!("Gewijzigd:");
+        for c in plan.changed_pupils.iter().take(SHOWN) {
+            let what: Vec<String> = c
+                .changes
+                .iter()
+                .map(|f| format!("{}: {} -> {}", f.field, f.old, f.new))
+                .collect();
+            println!("  {}: {}", c.naam, what.join("; "));
+        }
+    }
+    if !plan.left_pupils.is_empty() {
+        println!("Worden uitgeschreven (niet meer in de export):");
+        for l in plan.left_pupils.iter().take(SHOWN) {
+            println!("  {}", l.naam);
+        }
+    }
+    if !plan.warnings.is_empty() {
+        println!("Waarschuwingen:");
+        for w in &plan.warnings {
+            println!("  - {w}");
+        }
+    }
+    if dry_run {
+        app.discard_import(&who, &id)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("Niets veranderd (--dry-run).");
+        return Ok(());
+    }
+    app.claim_import(s.id, &id, &fingerprint)
+        .await
+        .map_err(|e| e.to_string())?;
+    match app
+        .apply_import(&who, &id, &fingerprint, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        startblok_app::edexml_import::ApplyOutcome::Applied(_) => {
+            println!("Ingelezen.");
+            Ok(())
+        }
+        _ => Err("er veranderde tegelijk iets anders; probeer het opnieuw".into()),
     }
 }
 

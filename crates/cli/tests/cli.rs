@@ -42,6 +42,8 @@ fn every_command_explains_itself_in_dutch() {
         vec!["operator", "create", "--help"],
         vec!["school", "create", "--help"],
         vec!["user", "create", "--help"],
+        vec!["import", "--help"],
+        vec!["import", "edexml", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -333,4 +335,101 @@ async fn serve_demo_starts_prints_the_accounts_seeds_once_and_stops_gracefully()
         8,
         "three demo users, four teachers of the roster and the one added above"
     );
+}
+
+#[tokio::test]
+async fn import_edexml_previews_with_dry_run_then_applies_on_both_databases() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/edexml/nieuwkomers-demo.xml"
+    );
+    for t in TestDb::all().await {
+        let url = t.url.clone();
+        let out = run(
+            &["school", "create", "--naam", "Demo", "--brin", "99ZZ"],
+            &url,
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let app = App::new(t.db.clone(), Settings::new("http://x"));
+        let school = app
+            .school_by_code(&"99ZZ-00".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let count = || async {
+            let mut c = app.db.conn().await.unwrap();
+            startblok_db::pupils::list(&mut c, school.id)
+                .await
+                .unwrap()
+                .len()
+        };
+
+        let out = run(
+            &["import", "edexml", file, "--school", "99ZZ-00", "--dry-run"],
+            &url,
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let said = text(&out.stdout);
+        assert!(said.contains("36 nieuwe leerlingen"), "{said}");
+        assert!(said.contains("Niets veranderd (--dry-run)"), "{said}");
+        assert_eq!(count().await, 0, "{:?}", t.backend());
+
+        let out = run(
+            &["import", "edexml", file, "--school", "99ZZ-00"],
+            &url,
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Ingelezen."));
+        assert_eq!(count().await, 36);
+
+        let out = run(
+            &["import", "edexml", file, "--school", "99ZZ-00"],
+            &url,
+            None,
+        );
+        assert!(
+            text(&out.stdout).contains("Geen wijzigingen"),
+            "{}",
+            text(&out.stdout)
+        );
+
+        // Another school's file, and a file that is not there: a Dutch message and exit code 1.
+        run(
+            &[
+                "school",
+                "create",
+                "--naam",
+                "Ander",
+                "--brin",
+                "99ZZ",
+                "--dependance",
+                "01",
+            ],
+            &url,
+            None,
+        );
+        for (args, says) in [
+            (
+                vec!["import", "edexml", file, "--school", "99ZZ-01"],
+                "van school 99ZZ-00",
+            ),
+            (
+                vec![
+                    "import",
+                    "edexml",
+                    "/bestaat/niet.xml",
+                    "--school",
+                    "99ZZ-00",
+                ],
+                "kan /bestaat/niet.xml niet lezen",
+            ),
+        ] {
+            let out = run(&args, &url, None);
+            assert_eq!(out.status.code(), Some(1));
+            assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+        }
+    }
 }

@@ -127,24 +127,7 @@ impl StatusPage {
 
 /// The counts of a plan or report, in words, leaving out what is zero.
 pub fn summary(r: &Report) -> Vec<(usize, &'static str)> {
-    [
-        (r.new_pupils, "nieuwe leerlingen"),
-        (
-            r.matched_manual,
-            "gekoppeld aan een handmatig toegevoegde leerling",
-        ),
-        (r.changed_pupils, "leerlingen gewijzigd"),
-        (r.left_pupils, "leerlingen uitgeschreven"),
-        (r.unchanged_pupils, "leerlingen ongewijzigd"),
-        (r.new_groups, "nieuwe groepen"),
-        (r.changed_groups, "groepen gewijzigd"),
-        (r.deactivated_groups, "groepen inactief"),
-        (r.new_teachers, "leerkrachten in het team"),
-        (r.changed_links, "groepen met andere leerkrachten"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .collect()
+    r.counts()
 }
 
 /// One line of history: "36 nieuwe leerlingen, 2 leerlingen gewijzigd".
