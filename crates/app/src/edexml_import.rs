@@ -222,25 +222,52 @@ pub struct Report {
 }
 
 impl Report {
-    /// The counts in words ("36 nieuwe leerlingen"), leaving out what is zero.
+    /// The counts in words ("36 nieuwe leerlingen", "1 nieuwe leerling"), leaving out what is
+    /// zero.
     pub fn counts(&self) -> Vec<(usize, &'static str)> {
         [
-            (self.new_pupils, "nieuwe leerlingen"),
+            (self.new_pupils, "nieuwe leerling", "nieuwe leerlingen"),
             (
                 self.matched_manual,
-                "gekoppeld aan een handmatig toegevoegde leerling",
+                "leerling gekoppeld aan een handmatig toegevoegde leerling",
+                "leerlingen gekoppeld aan een handmatig toegevoegde leerling",
             ),
-            (self.changed_pupils, "leerlingen gewijzigd"),
-            (self.left_pupils, "leerlingen uitgeschreven"),
-            (self.unchanged_pupils, "leerlingen ongewijzigd"),
-            (self.new_groups, "nieuwe groepen"),
-            (self.changed_groups, "groepen gewijzigd"),
-            (self.deactivated_groups, "groepen inactief"),
-            (self.new_teachers, "leerkrachten in het team"),
-            (self.changed_links, "groepen met andere leerkrachten"),
+            (
+                self.changed_pupils,
+                "leerling gewijzigd",
+                "leerlingen gewijzigd",
+            ),
+            (
+                self.left_pupils,
+                "leerling uitgeschreven",
+                "leerlingen uitgeschreven",
+            ),
+            (
+                self.unchanged_pupils,
+                "leerling ongewijzigd",
+                "leerlingen ongewijzigd",
+            ),
+            (self.new_groups, "nieuwe groep", "nieuwe groepen"),
+            (self.changed_groups, "groep gewijzigd", "groepen gewijzigd"),
+            (
+                self.deactivated_groups,
+                "groep inactief",
+                "groepen inactief",
+            ),
+            (
+                self.new_teachers,
+                "leerkracht in het team",
+                "leerkrachten in het team",
+            ),
+            (
+                self.changed_links,
+                "groep met andere leerkrachten",
+                "groepen met andere leerkrachten",
+            ),
         ]
         .into_iter()
-        .filter(|(n, _)| *n > 0)
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, more)| (n, if n == 1 { one } else { more }))
         .collect()
     }
 }

@@ -469,6 +469,118 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
     .await;
 }
 
+/// Importeren: a Beheerder reads the school's EDEXML export, checks the preview, applies it and
+/// sees the pupils; a second, changed export shows exactly its changes. Also a wrong file.
+#[tokio::test]
+async fn beheerder_imports_an_edexml_export_and_then_a_changed_one() {
+    walk(|p| async move {
+        let app = spawn_sqlite().await;
+        let dir = std::env::temp_dir().join(format!("startblok-import-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let demo = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/fixtures/edexml/nieuwkomers-demo.xml"),
+        )
+        .expect("../shared/fixtures/edexml/nieuwkomers-demo.xml")
+        .replace("<brincode>99ZZ</brincode>", "<brincode>11AA</brincode>");
+        let first = dir.join("export-september.xml");
+        std::fs::write(&first, &demo).unwrap();
+        // The next export: one surname corrected, one pupil gone.
+        let changed = demo.replacen(
+            "<achternaam>Wiśniewska</achternaam>",
+            "<achternaam>Wiśniewska-Nowak</achternaam>",
+            1,
+        );
+        let gone = changed.find("<leerling key=\"001014\"").unwrap();
+        let end = gone + changed[gone..].find("</leerling>").unwrap() + "</leerling>".len();
+        let changed = format!("{}{}", &changed[..gone], &changed[end..]);
+        let second = dir.join("export-oktober.xml");
+        std::fs::write(&second, &changed).unwrap();
+        let wrong = dir.join("leerlingen.txt");
+        std::fs::write(&wrong, "001000;García López;Fatima;22-08-2016\n").unwrap();
+
+        p.login(&app, Who::BeheerderA).await;
+        p.click("nav.sb-nav a[href$='/importeren']").await;
+        p.wait_path(&format!("/s/{SCHOOL_A}/importeren")).await;
+        p.check("importeren").await;
+
+        // A file that is not EDEXML: the reason at the field.
+        p.find("#bestand")
+            .await
+            .send_keys(&wrong.display().to_string())
+            .await
+            .expect("choose file");
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_title_prefix("Fout: ").await;
+        assert!(p.text("#bestand-fout").await.contains("EDEX-tekstbestand"));
+        p.check("importeren-fout").await;
+
+        p.find("#bestand")
+            .await
+            .send_keys(&first.display().to_string())
+            .await
+            .expect("choose file");
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return document.querySelector('h1').textContent.includes('Controleren')")
+            .await;
+        let main = p.text("main").await;
+        assert!(main.contains("Nieuwe leerlingen (36)"), "{main}");
+        assert!(main.contains("Petra Vos"));
+        p.check("import-controle").await;
+        p.click_button("Toepassen").await;
+        p.wait_js("return document.querySelector('h1').textContent === 'Ingelezen'")
+            .await;
+        assert!(p.text(".sb-counts").await.contains("36 nieuwe leerlingen"));
+        p.check("import-klaar").await;
+        p.click_link("Naar de leerlingen").await;
+        p.wait_path(&format!("/s/{SCHOOL_A}/leerlingen")).await;
+        assert!(
+            p.text("main").await.contains("37 leerlingen gevonden"),
+            "{}",
+            p.text("main").await
+        );
+
+        // The changed export: exactly one change and one pupil who left.
+        p.goto(&app.url(&format!("/s/{SCHOOL_A}/importeren"))).await;
+        p.find("#bestand")
+            .await
+            .send_keys(&second.display().to_string())
+            .await
+            .expect("choose file");
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return document.querySelector('h1').textContent.includes('Controleren')")
+            .await;
+        let main = p.text("main").await;
+        assert!(!main.contains("Nieuwe leerlingen"), "{main}");
+        assert!(main.contains("Gewijzigde leerlingen (1)"), "{main}");
+        assert!(
+            main.contains("Achternaam: Wiśniewska → Wiśniewska-Nowak"),
+            "{main}"
+        );
+        assert!(main.contains("worden uitgeschreven (1)"), "{main}");
+        assert!(main.contains("Haddad"));
+        assert!(
+            p.text(".sb-counts")
+                .await
+                .contains("34 leerlingen ongewijzigd")
+        );
+        p.check("import-wijzigingen").await;
+        p.click_button("Toepassen").await;
+        p.wait_js("return document.querySelector('h1').textContent === 'Ingelezen'")
+            .await;
+        let counts = p.text(".sb-counts").await;
+        assert!(
+            counts.contains("1 leerling gewijzigd") && counts.contains("1 leerling uitgeschreven"),
+            "{counts}"
+        );
+        p.goto(&app.url(&format!("/s/{SCHOOL_A}/importeren"))).await;
+        assert!(p.text("main table").await.contains("export-oktober.xml"));
+        p.check("importeren-geschiedenis").await;
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
 /// A browser tab plus what the checks found (collected, so one run lists every problem).
 #[derive(Clone)]
 struct Page {
