@@ -1,6 +1,7 @@
 //! The EDEXML import on SQLite and (when configured) PostgreSQL: preview, apply, re-import,
 //! changes, owned fields, left pupils, manual matching, teachers, privacy and refusals.
-//! Reads `../shared/fixtures/edexml/nieuwkomers-demo.xml`.
+//! Reads the demo's copy of `shared/fixtures/edexml/nieuwkomers-demo.xml` (kept equal to it by
+//! `crates/app/tests/demo_data.rs`).
 
 use std::collections::HashMap;
 
@@ -14,9 +15,9 @@ use startblok_domain::{Role, SchoolCode, SchoolId, today_nl};
 fn demo_file() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/edexml/nieuwkomers-demo.xml"
+        "/demo/nieuwkomers-demo.xml"
     );
-    std::fs::read_to_string(path).expect("../shared/fixtures/edexml/nieuwkomers-demo.xml")
+    std::fs::read_to_string(path).expect("the demo's copy of nieuwkomers-demo.xml")
 }
 
 struct Fixture {

@@ -341,7 +341,7 @@ async fn serve_demo_starts_prints_the_accounts_seeds_once_and_stops_gracefully()
 async fn import_edexml_previews_with_dry_run_then_applies_on_both_databases() {
     let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/edexml/nieuwkomers-demo.xml"
+        "/../app/demo/nieuwkomers-demo.xml"
     );
     for t in TestDb::all().await {
         let url = t.url.clone();

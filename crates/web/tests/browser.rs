@@ -479,9 +479,9 @@ async fn beheerder_imports_an_edexml_export_and_then_a_changed_one() {
         std::fs::create_dir_all(&dir).unwrap();
         let demo = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/fixtures/edexml/nieuwkomers-demo.xml"),
+                .join("../app/demo/nieuwkomers-demo.xml"),
         )
-        .expect("../shared/fixtures/edexml/nieuwkomers-demo.xml")
+        .expect("the demo's copy of shared/fixtures/edexml/nieuwkomers-demo.xml")
         .replace("<brincode>99ZZ</brincode>", "<brincode>11AA</brincode>");
         let first = dir.join("export-september.xml");
         std::fs::write(&first, &demo).unwrap();

@@ -1,6 +1,7 @@
 //! Importeren over HTTP, on SQLite and (when configured) PostgreSQL: upload, preview, apply in
 //! the background with a progress page, the report, the history, and refusals at the field.
-//! Reads `../shared/fixtures/edexml/nieuwkomers-demo.xml`.
+//! Reads the demo's copy of `shared/fixtures/edexml/nieuwkomers-demo.xml` (kept equal to it by
+//! `crates/app/tests/demo_data.rs`).
 
 mod common;
 
@@ -10,10 +11,10 @@ use common::{TestApp, Who, spawn_all, spawn_sqlite};
 fn school_a_file() -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/edexml/nieuwkomers-demo.xml"
+        "/../app/demo/nieuwkomers-demo.xml"
     );
     std::fs::read_to_string(path)
-        .expect("../shared/fixtures/edexml/nieuwkomers-demo.xml")
+        .expect("the demo's copy of nieuwkomers-demo.xml")
         .replace("<brincode>99ZZ</brincode>", "<brincode>11AA</brincode>")
         .into_bytes()
 }
