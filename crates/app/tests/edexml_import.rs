@@ -13,10 +13,7 @@ use startblok_db::{groups, imports, pupils, users};
 use startblok_domain::{Role, SchoolCode, SchoolId, today_nl};
 
 fn demo_file() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/demo/nieuwkomers-demo.xml"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/nieuwkomers-demo.xml");
     std::fs::read_to_string(path).expect("the demo's copy of nieuwkomers-demo.xml")
 }
 

@@ -478,8 +478,7 @@ async fn beheerder_imports_an_edexml_export_and_then_a_changed_one() {
         let dir = std::env::temp_dir().join(format!("startblok-import-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let demo = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../app/demo/nieuwkomers-demo.xml"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/demo/nieuwkomers-demo.xml"),
         )
         .expect("the demo's copy of shared/fixtures/edexml/nieuwkomers-demo.xml")
         .replace("<brincode>99ZZ</brincode>", "<brincode>11AA</brincode>");
