@@ -298,6 +298,34 @@ fn teacher_name(t: &Leerkracht) -> String {
         .join(" ")
 }
 
+/// The longest name part Startblok keeps; longer ones are cut with a warning.
+const MAX_NAME: usize = 200;
+
+/// A name from the file as Startblok keeps it: control characters and characters that take no
+/// room on screen (direction overrides, zero-width spaces) removed, white space folded, at most
+/// [`MAX_NAME`] characters. Letters of every script are kept exactly as written (no
+/// normalisation).
+fn name(v: &Option<String>, who: &str, warnings: &mut Vec<String>) -> Option<String> {
+    let raw = v.as_deref()?;
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !startblok_domain::is_invisible(*c))
+        .collect();
+    let mut cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.chars().count() > MAX_NAME {
+        cleaned = cleaned.chars().take(MAX_NAME).collect();
+        warnings.push(format!(
+            "Een naam van leerling {who} is langer dan {MAX_NAME} tekens en is ingekort."
+        ));
+    }
+    if cleaned.is_empty() {
+        None
+    } else {
+        Some(cleaned)
+    }
+}
+
 /// A date from the file (`YYYY-MM-DD`); anything else is dropped with a warning.
 fn file_date(
     v: &Option<String>,
@@ -333,10 +361,10 @@ fn las_fields(
     if let Some(e) = nonempty(&l.eckid) {
         p.eck_id = Some(e);
     }
-    p.achternaam = nonempty(&l.achternaam).unwrap_or_default();
-    p.voorvoegsel = nonempty(&l.voorvoegsel);
-    p.voornamen = nonempty(&l.voornamen);
-    p.roepnaam = nonempty(&l.roepnaam);
+    p.achternaam = name(&l.achternaam, &who, warnings).unwrap_or_default();
+    p.voorvoegsel = name(&l.voorvoegsel, &who, warnings);
+    p.voornamen = name(&l.voornamen, &who, warnings);
+    p.roepnaam = name(&l.roepnaam, &who, warnings);
     p.geboortedatum = file_date(&l.geboortedatum, "geboortedatum", &who, warnings);
     p.geslacht = nonempty(&l.geslacht);
     p.group_id = group_id;
@@ -798,7 +826,7 @@ pub fn plan(
             });
         }
     }
-    warnings.extend(roster.warnings.iter().map(|w| w.to_string()));
+    // The parser's own warnings travel beside the stored roster; see `with_file_warnings`.
     plan.warnings = warnings;
     plan
 }
@@ -855,6 +883,10 @@ pub enum StageError {
     TooLarge,
     #[error("Het bestand bevat geen leerlingen en geen groepen.")]
     Nothing,
+    #[error(
+        "Het bestand noemt niet van welke school het is (er staat geen brincode in). Maak de export opnieuw vanuit de leerlingadministratie van deze school."
+    )]
+    NoSchool,
 }
 
 /// What the import page shows.
@@ -935,6 +967,13 @@ fn read_roster(import: &Import) -> Result<Roster, AppError> {
     serde_json::from_str(json).map_err(|e| AppError::Corrupt(e.to_string()))
 }
 
+/// The parser's warnings (duplicate keys, pupils without a key, unknown groups, …) are stored as
+/// text beside the roster (the roster's own `warnings` are not serialised): put them first.
+fn with_file_warnings(plan: &mut Plan, import: &Import) {
+    let stored = read_report(import).warnings;
+    plan.warnings.splice(0..0, stored);
+}
+
 fn read_report(import: &Import) -> Report {
     import
         .report
@@ -963,7 +1002,10 @@ impl App {
         if roster.leerlingen.is_empty() && roster.groepen.is_empty() {
             return Ok(Err(StageError::Nothing));
         }
-        if let Some(brin) = nonempty(&roster.school.brincode) {
+        let Some(brin) = nonempty(&roster.school.brincode) else {
+            return Ok(Err(StageError::NoSchool));
+        };
+        {
             let dep = nonempty(&roster.school.dependancecode).unwrap_or_else(|| "00".into());
             let same = brin.eq_ignore_ascii_case(school_code.brin.as_str())
                 && dep == school_code.dependance.as_str();
@@ -1026,7 +1068,8 @@ impl App {
             Status::Preview => {
                 let roster = read_roster(&imp)?;
                 let current = load_current(&mut tx, school).await?;
-                let plan = plan(&roster, &current, &HashMap::new(), today_nl(now()));
+                let mut plan = plan(&roster, &current, &HashMap::new(), today_nl(now()));
+                with_file_warnings(&mut plan, &imp);
                 ImportState::Preview {
                     fingerprint: plan.fingerprint(),
                     plan: Box::new(plan),
@@ -1228,7 +1271,8 @@ impl App {
             tx.commit().await.map_err(DbError::from)?;
             return Ok(ApplyOutcome::Stale);
         }
-        let plan = plan(&roster, &current, matches, today);
+        let mut plan = plan(&roster, &current, matches, today);
+        with_file_warnings(&mut plan, &imp);
         let total = plan.new_pupils.len() + plan.changed_pupils.len() + plan.left_pupils.len();
         let jobs = &self.jobs;
 

@@ -437,3 +437,78 @@ async fn manual_group_links_survive_a_re_import() {
         );
     }
 }
+
+/// A small export of school 99ZZ-00 with the given `<leerling>` elements.
+fn small_file(pupils: &str) -> String {
+    format!(
+        "<EDEX><school><brincode>99ZZ</brincode><dependancecode>00</dependancecode></school>\
+         <groepen><groep key=\"G1\"><naam>Groep 1</naam></groep></groepen>\
+         <leerlingen>{pupils}</leerlingen></EDEX>"
+    )
+}
+
+#[tokio::test]
+async fn what_the_parser_noticed_reaches_the_preview_and_the_report() {
+    for t in TestDb::all().await {
+        let f = school(&t, "99ZZ-00").await;
+        let xml = small_file(
+            "<leerling key=\"1\"><achternaam>Eerste</achternaam><groep key=\"G1\"/></leerling>\
+             <leerling key=\"1\"><achternaam>Dubbel</achternaam><groep key=\"G1\"/></leerling>\
+             <leerling><achternaam>Zonder sleutel</achternaam></leerling>\
+             <leerling key=\"2\"><achternaam>Verdwaald</achternaam><groep key=\"NOPE\"/></leerling>",
+        );
+        let (id, plan, fp) = f.preview(&xml).await;
+        let all = plan.warnings.join("\n");
+        assert!(
+            all.contains("sleutel 1 staat meer dan eens"),
+            "{:?}: {all}",
+            t.backend()
+        );
+        assert!(all.contains("zonder sleutel"), "{all}");
+        assert!(all.contains("groep NOPE"), "{all}");
+        f.apply(&id, &fp, &HashMap::new()).await;
+        let history = f.app.import_history(f.school).await.unwrap();
+        let report = history[0].report.clone().unwrap();
+        assert_eq!(report.warnings, plan.warnings);
+        assert_eq!(report.new_pupils, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_file_without_a_school_is_refused() {
+    for t in TestDb::all().await {
+        let f = school(&t, "99ZZ-00").await;
+        let xml = small_file("<leerling key=\"1\"><achternaam>A</achternaam></leerling>")
+            .replace("<brincode>99ZZ</brincode>", "");
+        let refused = f
+            .app
+            .stage_import(&f.who, &f.code, "x.xml", xml.as_bytes())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(refused, StageError::NoSchool, "{:?}", t.backend());
+        assert!(refused.to_string().contains("brincode"));
+    }
+}
+
+#[tokio::test]
+async fn names_lose_control_and_direction_characters_and_are_capped_but_keep_their_script() {
+    let t = TestDb::sqlite().await;
+    let f = school(&t, "99ZZ-00").await;
+    let long = "x".repeat(5000);
+    let xml = small_file(&format!(
+        "<leerling key=\"1\"><achternaam>Ev\u{202E}il\tNaam</achternaam><voornamen>{long}</voornamen></leerling>\
+         <leerling key=\"2\"><achternaam>محمد Ковальенко Nguyễn</achternaam></leerling>"
+    ));
+    let (id, plan, fp) = f.preview(&xml).await;
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("ingekort")),
+        "{:?}",
+        plan.warnings
+    );
+    f.apply(&id, &fp, &HashMap::new()).await;
+    let one = f.by_key("1").await;
+    assert_eq!(one.achternaam, "Evil Naam");
+    assert_eq!(one.voornamen.unwrap().chars().count(), 200);
+    assert_eq!(f.by_key("2").await.achternaam, "محمد Ковальенко Nguyễn");
+}

@@ -114,6 +114,8 @@ pub enum Warning {
     MissingKey {
         kind: &'static str,
     },
+    /// Said to be (or taken for) UTF-8, but it is not: read as Windows-1252.
+    NotUtf8,
 }
 
 impl std::fmt::Display for Warning {
@@ -132,6 +134,10 @@ impl std::fmt::Display for Warning {
             Warning::MissingKey { kind } => {
                 write!(f, "Een {kind} zonder sleutel (key) is overgeslagen.")
             }
+            Warning::NotUtf8 => write!(
+                f,
+                "Het bestand is geen geldige UTF-8 en is gelezen als Windows-1252. Controleer namen met bijzondere tekens; exporteer bij twijfel opnieuw als UTF-8."
+            ),
         }
     }
 }

@@ -12,7 +12,7 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Parses an EDEXML file (or the leerlinggegevens part of a UWLR message).
 pub fn parse(bytes: &[u8]) -> Result<Roster, ParseError> {
-    let text = decode(bytes)?;
+    let (text, guessed) = decode(bytes)?;
     let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if trimmed.is_empty() {
         return Err(ParseError::Empty);
@@ -25,34 +25,42 @@ pub fn parse(bytes: &[u8]) -> Result<Roster, ParseError> {
         });
     }
     let mut roster = read(trimmed.as_bytes())?;
+    if guessed {
+        roster.warnings.push(Warning::NotUtf8);
+    }
     check_integrity(&mut roster);
     Ok(roster)
 }
 
 /// UTF-8 (with or without BOM) is borrowed as it is; UTF-16 with a BOM and whatever the XML
-/// declaration names are decoded first.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ParseError> {
+/// declaration names are decoded first. The flag says the encoding was guessed: the file said
+/// (or was assumed to be) UTF-8 but is not, and was read as Windows-1252.
+fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, bool), ParseError> {
     if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
         if enc == encoding_rs::UTF_8 {
             return std::str::from_utf8(&bytes[bom..])
-                .map(Cow::Borrowed)
+                .map(|s| (Cow::Borrowed(s), false))
                 .map_err(|_| ParseError::NotXml);
         }
         let (text, bad) = enc.decode_without_bom_handling(&bytes[bom..]);
         return if bad {
             Err(ParseError::Encoding(enc.name().to_string()))
         } else {
-            Ok(text)
+            Ok((text, false))
         };
     }
     let label = declared_encoding(bytes);
     match label.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("utf-8") | Some("utf8") => match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(Cow::Borrowed(s)),
-            // Declared (or assumed) UTF-8 but it is not: real exports of this kind are Windows-1252.
-            Err(_) => Ok(encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(bytes)
-                .0),
+            Ok(s) => Ok((Cow::Borrowed(s), false)),
+            // Declared (or assumed) UTF-8 but it is not: real exports of this kind are
+            // Windows-1252. Read so, and say so (names with accents may need a look).
+            Err(_) => Ok((
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(bytes)
+                    .0,
+                true,
+            )),
         },
         Some(name) => {
             // ISO-8859-1 is read as Windows-1252 (what the WHATWG label table does too).
@@ -62,7 +70,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ParseError> {
             if bad {
                 Err(ParseError::Encoding(name.to_string()))
             } else {
-                Ok(text)
+                Ok((text, false))
             }
         }
     }
@@ -124,7 +132,11 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
     let mut roster = Roster::default();
+    // The open elements' local names. Slots are reused (a slot above `depth` keeps its buffer),
+    // so a large file costs no allocation per element.
     let mut path: Vec<String> = Vec::new();
+    let mut depth = 0;
+    let mut empty_name = String::new();
     let mut open = Open::default();
     let mut text = String::new();
     let mut root_seen = false;
@@ -135,24 +147,31 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
             Event::DocType(_) => return Err(ParseError::Doctype),
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let is_empty = matches!(event, Event::Empty(_));
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let local = String::from_utf8_lossy(e.local_name().into_inner());
                 if !root_seen {
                     root_seen = true;
                     // EDEXML's root is EDEX; in UWLR the same structures sit in leerlinggegevens
                     // (inside an envelope, so any root is allowed when such an element follows).
-                    if name != "EDEX" && !is_uwlr_root(&name) {
-                        return Err(ParseError::NotEdexml(name));
+                    if local != "EDEX" && !is_uwlr_root(&local) {
+                        return Err(ParseError::NotEdexml(local.into_owned()));
                     }
                 }
-                start(&mut open, &path, &name, e);
+                start(&mut open, &path[..depth], &local, e);
                 text.clear();
                 if is_empty {
-                    end(&mut roster, &mut open, &path, &name, "");
+                    empty_name.clear();
+                    empty_name.push_str(&local);
+                    end(&mut roster, &mut open, &path[..depth], &empty_name, "");
                 } else {
-                    path.push(name);
-                    if path.len() > crate::parse::MAX_DEPTH {
+                    if depth >= MAX_DEPTH {
                         return Err(ParseError::TooDeep(MAX_DEPTH));
                     }
+                    if depth == path.len() {
+                        path.push(String::new());
+                    }
+                    path[depth].clear();
+                    path[depth].push_str(&local);
+                    depth += 1;
                 }
             }
             Event::Text(t) => {
@@ -188,9 +207,10 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
                 }
             }
             Event::End(_) => {
-                let name = path.pop().unwrap_or_default();
-                let value = xml_trim(&text).to_string();
-                end(&mut roster, &mut open, &path, &name, &value);
+                depth = depth.saturating_sub(1);
+                let (outer, here) = path.split_at(depth);
+                let name = here.first().map(String::as_str).unwrap_or("");
+                end(&mut roster, &mut open, outer, name, xml_trim(&text));
                 text.clear();
             }
             Event::Eof => break,
@@ -222,7 +242,13 @@ fn parent(path: &[String]) -> Option<&str> {
 }
 
 fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart) {
-    let key = attr(e, b"key");
+    // Only elements that carry a key are looked at (most elements are plain fields).
+    let key = match name {
+        "leerling" | "leerkracht" | "groep" | "samengestelde_groep" | "vestiging" => {
+            attr(e, b"key")
+        }
+        _ => return,
+    };
     match (parent(path), name) {
         (Some("leerlingen"), "leerling") => {
             open.leerling = Some(Leerling {

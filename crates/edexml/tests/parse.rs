@@ -150,6 +150,21 @@ fn encodings_names_in_every_script_and_the_allow_list() {
         r2.leerlingen[0].achternaam.as_deref(),
         Some("Çelik & Soeur")
     );
+    assert!(
+        !r2.warnings.contains(&Warning::NotUtf8),
+        "a declared encoding is no guess"
+    );
+
+    // Said to be UTF-8 but it is not: read as Windows-1252, with a warning to check the names.
+    let declared_utf8 = latin.replace("ISO-8859-1", "UTF-8");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&declared_utf8);
+    let r3 = parse(&bytes).unwrap();
+    assert_eq!(
+        r3.leerlingen[0].achternaam.as_deref(),
+        Some("Çelik & Soeur")
+    );
+    assert!(r3.warnings.contains(&Warning::NotUtf8));
+    assert!(!r.warnings.contains(&Warning::NotUtf8));
 }
 
 #[test]

@@ -829,11 +829,23 @@ impl Page {
     /// Makes the viewport (not the window) `width` × `height` CSS pixels.
     async fn set_viewport(&self, width: u32, height: u32) {
         let (mut w, mut h) = (width, height);
-        for _ in 0..6 {
+        for _ in 0..10 {
             self.c.set_window_size(w, h).await.expect("set window size");
-            let inner = self
+            // A busy machine applies the resize late: read the size once it has settled, or
+            // the correction below would chase a stale value.
+            let mut inner = self
                 .js("return [window.innerWidth, window.innerHeight]")
                 .await;
+            for _ in 0..40 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let again = self
+                    .js("return [window.innerWidth, window.innerHeight]")
+                    .await;
+                if again == inner {
+                    break;
+                }
+                inner = again;
+            }
             let iw = inner[0].as_u64().unwrap_or(0) as i64;
             let ih = inner[1].as_u64().unwrap_or(0) as i64;
             if iw == width as i64 && ih == height as i64 {

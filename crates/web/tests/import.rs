@@ -69,6 +69,28 @@ async fn a_beheerder_uploads_checks_and_applies_an_export_and_sees_it_in_the_his
         let list = get(&app, &c, "/s/11AA-00/leerlingen").await;
         assert!(!list.contains("García López"));
 
+        // Only a click on Toepassen applies: a post without it (or with another value) does not.
+        for actie in [None, Some(""), Some("verwijderen")] {
+            let mut form = vec![
+                ("_csrf", field(&preview, "_csrf")),
+                ("vingerafdruk", field(&preview, "vingerafdruk")),
+            ];
+            if let Some(a) = actie {
+                form.push(("actie", a.to_string()));
+            }
+            let res = c
+                .post(app.url(&preview_path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303, "{actie:?}");
+            let page = get(&app, &c, &preview_path).await;
+            assert!(
+                page.contains("Controleren en toepassen"),
+                "{actie:?} applied the import"
+            );
+        }
         let res = c
             .post(app.url(&preview_path))
             .form(&[

@@ -81,9 +81,22 @@ pub async fn decide(
 ) -> Result<Response, WebError> {
     let who = in_school(&user, &scope, &ip);
     let here = format!("{}/importeren/{import}", base(&scope));
-    if input.actie == "annuleren" {
-        state.app.discard_import(&who, &import).await?;
-        return Ok(Redirect::to(&format!("{}/importeren", base(&scope))).into_response());
+    if state
+        .app
+        .import_view(scope.school.id, &import)
+        .await?
+        .is_none()
+    {
+        return Err(WebError::NotFound);
+    }
+    match input.actie.as_str() {
+        "annuleren" => {
+            state.app.discard_import(&who, &import).await?;
+            return Ok(Redirect::to(&format!("{}/importeren", base(&scope))).into_response());
+        }
+        "toepassen" => {}
+        // Only a deliberate click on Toepassen applies; anything else shows the page again.
+        _ => return Ok(Redirect::to(&here).into_response()),
     }
     let matches: HashMap<String, String> = input
         .sleutel
