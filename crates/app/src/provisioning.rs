@@ -273,6 +273,12 @@ impl App {
         Ok(users::members_of(&mut c, school).await?)
     }
 
+    /// Team members of a school with an open invitation (a link to set their password).
+    pub async fn invited(&self, school: SchoolId) -> Result<Vec<UserId>, ProvisionError> {
+        let mut c = self.db.conn().await?;
+        Ok(startblok_db::user_tokens::with_open_links(&mut c, school, now()).await?)
+    }
+
     /// All schools of the instance (operator).
     pub async fn all_schools(&self) -> Result<Vec<School>, ProvisionError> {
         let mut c = self.db.conn().await?;

@@ -88,6 +88,23 @@ pub async fn consume(
         .transpose()
 }
 
+/// Members of a school who have an open (unused, unexpired) link to set their password.
+pub async fn with_open_links(
+    conn: &mut Conn,
+    school: startblok_domain::SchoolId,
+    now: OffsetDateTime,
+) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT t.user_id FROM user_tokens t JOIN memberships m ON m.user_id = t.user_id \
+         WHERE m.school_id = $1 AND t.used_at IS NULL AND t.expires_at > $2",
+    )
+    .bind(school.to_string())
+    .bind(format_ts(now))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| id(r, "user_id")).collect()
+}
+
 /// Invalidates all open links of a user (for example after the password was set another way).
 pub async fn revoke_all_for_user(conn: &mut Conn, user: UserId, now: OffsetDateTime) -> Result<()> {
     sqlx::query("UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")

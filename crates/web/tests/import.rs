@@ -122,6 +122,11 @@ async fn a_beheerder_uploads_checks_and_applies_an_export_and_sees_it_in_the_his
 
         let list = get(&app, &c, "/s/11AA-00/leerlingen").await;
         assert!(list.contains("García López"));
+        // The teachers are in the team, without a login and not (yet) invited.
+        let users = get(&app, &c, "/s/11AA-00/instellingen/gebruikers").await;
+        let vos = &users[users.find("Petra Vos").expect("Petra Vos in the team")..];
+        let row = &vos[..vos.find("</tr>").unwrap()];
+        assert!(row.contains("Nog geen toegang"), "{row}");
         let history = get(&app, &c, "/s/11AA-00/importeren").await;
         assert!(history.contains("export.xml"));
         assert!(history.contains("36 nieuwe leerlingen"));

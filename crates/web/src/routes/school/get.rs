@@ -55,13 +55,21 @@ pub async fn users(
         .team(scope.school.id)
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
+    let invited = state
+        .app
+        .invited(scope.school.id)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let rows = team
         .into_iter()
         .map(|m| {
             let (status, status_class) = if m.user.disabled {
                 ("Geblokkeerd", "utrecht-status-badge--inactive")
-            } else if m.user.password_hash.is_none() {
+            } else if m.user.password_hash.is_none() && invited.contains(&m.user.id) {
                 ("Uitgenodigd", "utrecht-status-badge--warning")
+            } else if m.user.password_hash.is_none() {
+                // From the LAS export, not invited yet.
+                ("Nog geen toegang", "utrecht-status-badge--neutral")
             } else {
                 ("Actief", "utrecht-status-badge--active")
             };
