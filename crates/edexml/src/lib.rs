@@ -12,8 +12,8 @@
 //! - Only the fields Startblok needs are read (an allow-list): BSN, onderwijsnummer, gewicht,
 //!   postcode, etniciteit and e-mail addresses of pupils are never captured.
 //!
-//! Still to do for the import issue: `toevoegingen` kept aside, line numbers in warnings, and
-//! reading from a file in chunks (today the bytes are in memory; UTF-8 is parsed without a copy).
+//! Still to do for the import issue: `toevoegingen` kept aside, and reading from a file in
+//! chunks (today the bytes are in memory; UTF-8 is parsed without a copy).
 
 mod parse;
 
@@ -99,20 +99,24 @@ impl Leerling {
     }
 }
 
-/// Something in the file that Startblok works around but the Beheerder should know.
+/// Something in the file that Startblok works around but the Beheerder should know. `line` is
+/// the line of the file on which the record starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {
     DuplicateKey {
         kind: &'static str,
         key: String,
+        line: usize,
     },
     UnknownGroup {
         kind: &'static str,
         key: String,
         groep: String,
+        line: usize,
     },
     MissingKey {
         kind: &'static str,
+        line: usize,
     },
     /// Said to be (or taken for) UTF-8, but it is not: read as Windows-1252.
     NotUtf8,
@@ -121,18 +125,24 @@ pub enum Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Warning::DuplicateKey { kind, key } => write!(
+            Warning::DuplicateKey { kind, key, line } => write!(
                 f,
-                "{kind} met sleutel {key} staat meer dan eens in het bestand; de eerste telt."
+                "Regel {line}: {kind} met sleutel {key} staat meer dan eens in het bestand; de eerste telt."
             ),
-            Warning::UnknownGroup { kind, key, groep } => {
+            Warning::UnknownGroup {
+                kind,
+                key,
+                groep,
+                line,
+            } => write!(
+                f,
+                "Regel {line}: {kind} {key} hoort bij groep {groep}, maar die groep staat niet in het bestand."
+            ),
+            Warning::MissingKey { kind, line } => {
                 write!(
                     f,
-                    "{kind} {key} hoort bij groep {groep}, maar die groep staat niet in het bestand."
+                    "Regel {line}: een {kind} zonder sleutel (key) is overgeslagen."
                 )
-            }
-            Warning::MissingKey { kind } => {
-                write!(f, "Een {kind} zonder sleutel (key) is overgeslagen.")
             }
             Warning::NotUtf8 => write!(
                 f,

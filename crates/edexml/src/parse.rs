@@ -24,11 +24,11 @@ pub fn parse(bytes: &[u8]) -> Result<Roster, ParseError> {
             ParseError::NotXml
         });
     }
-    let mut roster = read(trimmed.as_bytes())?;
+    let (mut roster, lines) = read(trimmed.as_bytes())?;
     if guessed {
         roster.warnings.push(Warning::NotUtf8);
     }
-    check_integrity(&mut roster);
+    check_integrity(&mut roster, lines);
     Ok(roster)
 }
 
@@ -105,6 +105,8 @@ fn looks_like_edex2000(text: &str) -> bool {
 /// Where the reader is: which record is open.
 #[derive(Default)]
 struct Open {
+    /// The line on which the open record (pupil, teacher, group, vestiging) starts.
+    line: usize,
     leerling: Option<Leerling>,
     leerkracht: Option<Leerkracht>,
     groep: Option<Groep>,
@@ -128,7 +130,16 @@ fn attr(e: &BytesStart, name: &[u8]) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
+/// The line of each record as it was added to the roster (same order), for warnings.
+#[derive(Default)]
+struct Lines {
+    leerlingen: Vec<usize>,
+    leerkrachten: Vec<usize>,
+    groepen: Vec<usize>,
+    samengesteld: Vec<usize>,
+}
+
+fn read(bytes: &[u8]) -> Result<(Roster, Lines), ParseError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
     let mut roster = Roster::default();
@@ -140,8 +151,12 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
     let mut open = Open::default();
     let mut text = String::new();
     let mut root_seen = false;
+    let mut lines = Lines::default();
+    // Line numbers are counted lazily, only up to where a record starts.
+    let (mut line, mut counted) = (1usize, 0usize);
 
     loop {
+        let at = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| malformed(&reader, e))?;
         match event {
             Event::DocType(_) => return Err(ParseError::Doctype),
@@ -156,12 +171,27 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
                         return Err(ParseError::NotEdexml(local.into_owned()));
                     }
                 }
-                start(&mut open, &path[..depth], &local, e);
+                if is_record(&local) {
+                    let upto = at.min(bytes.len());
+                    line += bytes[counted.min(upto)..upto]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count();
+                    counted = upto;
+                }
+                start(&mut open, &path[..depth], &local, e, line);
                 text.clear();
                 if is_empty {
                     empty_name.clear();
                     empty_name.push_str(&local);
-                    end(&mut roster, &mut open, &path[..depth], &empty_name, "");
+                    end(
+                        &mut roster,
+                        &mut open,
+                        &mut lines,
+                        &path[..depth],
+                        &empty_name,
+                        "",
+                    );
                 } else {
                     if depth >= MAX_DEPTH {
                         return Err(ParseError::TooDeep(MAX_DEPTH));
@@ -210,7 +240,14 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
                 depth = depth.saturating_sub(1);
                 let (outer, here) = path.split_at(depth);
                 let name = here.first().map(String::as_str).unwrap_or("");
-                end(&mut roster, &mut open, outer, name, xml_trim(&text));
+                end(
+                    &mut roster,
+                    &mut open,
+                    &mut lines,
+                    outer,
+                    name,
+                    xml_trim(&text),
+                );
                 text.clear();
             }
             Event::Eof => break,
@@ -220,7 +257,15 @@ fn read(bytes: &[u8]) -> Result<Roster, ParseError> {
     if !root_seen {
         return Err(ParseError::NotXml);
     }
-    Ok(roster)
+    Ok((roster, lines))
+}
+
+/// Elements that start a record (or a reference to one): only for these is the line counted.
+fn is_record(name: &str) -> bool {
+    matches!(
+        name,
+        "leerling" | "leerkracht" | "groep" | "samengestelde_groep" | "vestiging"
+    )
 }
 
 /// Trims XML white space only (space, tab, CR, LF): a name that starts with another kind of
@@ -241,7 +286,7 @@ fn parent(path: &[String]) -> Option<&str> {
     path.last().map(String::as_str)
 }
 
-fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart) {
+fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart, line: usize) {
     // Only elements that carry a key are looked at (most elements are plain fields).
     let key = match name {
         "leerling" | "leerkracht" | "groep" | "samengestelde_groep" | "vestiging" => {
@@ -251,6 +296,7 @@ fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart) {
     };
     match (parent(path), name) {
         (Some("leerlingen"), "leerling") => {
+            open.line = line;
             open.leerling = Some(Leerling {
                 key: key.unwrap_or_default(),
                 eckid: attr(e, b"eckid"),
@@ -258,18 +304,21 @@ fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart) {
             })
         }
         (Some("leerkrachten"), "leerkracht") => {
+            open.line = line;
             open.leerkracht = Some(Leerkracht {
                 key: key.unwrap_or_default(),
                 ..Leerkracht::default()
             })
         }
         (Some("groepen"), "groep") if open.leerkracht.is_none() => {
+            open.line = line;
             open.groep = Some(Groep {
                 key: key.unwrap_or_default(),
                 ..Groep::default()
             })
         }
         (Some("groepen"), "samengestelde_groep") if open.leerkracht.is_none() => {
+            open.line = line;
             open.samengesteld = Some(Groep {
                 key: key.unwrap_or_default(),
                 ..Groep::default()
@@ -314,42 +363,59 @@ fn some(value: &str) -> Option<String> {
     }
 }
 
-fn end(roster: &mut Roster, open: &mut Open, path: &[String], name: &str, value: &str) {
+fn end(
+    roster: &mut Roster,
+    open: &mut Open,
+    lines: &mut Lines,
+    path: &[String],
+    name: &str,
+    value: &str,
+) {
+    let line = open.line;
     match (parent(path), name) {
         (Some("leerlingen"), "leerling") => {
             if let Some(l) = open.leerling.take() {
                 if l.key.is_empty() {
-                    roster
-                        .warnings
-                        .push(Warning::MissingKey { kind: "leerling" });
+                    roster.warnings.push(Warning::MissingKey {
+                        kind: "leerling",
+                        line,
+                    });
                 } else {
                     roster.leerlingen.push(l);
+                    lines.leerlingen.push(line);
                 }
             }
         }
         (Some("leerkrachten"), "leerkracht") => {
             if let Some(t) = open.leerkracht.take() {
                 if t.key.is_empty() {
-                    roster
-                        .warnings
-                        .push(Warning::MissingKey { kind: "leerkracht" });
+                    roster.warnings.push(Warning::MissingKey {
+                        kind: "leerkracht",
+                        line,
+                    });
                 } else {
                     roster.leerkrachten.push(t);
+                    lines.leerkrachten.push(line);
                 }
             }
         }
         (Some("groepen"), "groep") if open.groep.is_some() => {
             let g = open.groep.take().expect("checked");
             if g.key.is_empty() {
-                roster.warnings.push(Warning::MissingKey { kind: "groep" });
+                roster.warnings.push(Warning::MissingKey {
+                    kind: "groep",
+                    line,
+                });
             } else {
                 roster.groepen.push(g);
+                lines.groepen.push(line);
             }
         }
         (Some("groepen"), "samengestelde_groep") if open.samengesteld.is_some() => {
             let g = open.samengesteld.take().expect("checked");
             if !g.key.is_empty() {
                 roster.samengestelde_groepen.push(g);
+                lines.samengesteld.push(line);
             }
         }
         (Some("vestigingen"), "vestiging") => {
@@ -425,42 +491,64 @@ fn end(roster: &mut Roster, open: &mut Open, path: &[String], name: &str, value:
 }
 
 /// Integrity is ours to check (the UWLR schema's own key checks do not work): duplicate keys and
-/// references to groups that are not in the file become warnings; duplicates keep the first.
-fn check_integrity(roster: &mut Roster) {
+/// references to groups that are not in the file become warnings with the line of the record;
+/// duplicates keep the first.
+fn check_integrity(roster: &mut Roster, mut lines: Lines) {
     use std::collections::HashSet;
     let mut warnings = Vec::new();
     fn dedupe<T>(
         items: &mut Vec<T>,
+        lines: &mut Vec<usize>,
         key: impl Fn(&T) -> &str,
         kind: &'static str,
         warnings: &mut Vec<Warning>,
     ) {
         let mut seen = HashSet::new();
-        items.retain(|i| {
-            let k = key(i).to_string();
-            if seen.insert(k.clone()) {
-                true
-            } else {
-                warnings.push(Warning::DuplicateKey { kind, key: k });
+        let mut kept_lines = Vec::with_capacity(lines.len());
+        let mut i = 0;
+        items.retain(|item| {
+            let line = lines.get(i).copied().unwrap_or(0);
+            i += 1;
+            let k = key(item);
+            if seen.contains(k) {
+                warnings.push(Warning::DuplicateKey {
+                    kind,
+                    key: k.to_string(),
+                    line,
+                });
                 false
+            } else {
+                seen.insert(k.to_string());
+                kept_lines.push(line);
+                true
             }
         });
+        *lines = kept_lines;
     }
-    dedupe(&mut roster.groepen, |g| &g.key, "groep", &mut warnings);
+    dedupe(
+        &mut roster.groepen,
+        &mut lines.groepen,
+        |g| &g.key,
+        "groep",
+        &mut warnings,
+    );
     dedupe(
         &mut roster.samengestelde_groepen,
+        &mut lines.samengesteld,
         |g| &g.key,
         "samengestelde groep",
         &mut warnings,
     );
     dedupe(
         &mut roster.leerlingen,
+        &mut lines.leerlingen,
         |l| &l.key,
         "leerling",
         &mut warnings,
     );
     dedupe(
         &mut roster.leerkrachten,
+        &mut lines.leerkrachten,
         |t| &t.key,
         "leerkracht",
         &mut warnings,
@@ -471,24 +559,26 @@ fn check_integrity(roster: &mut Roster) {
         .chain(roster.samengestelde_groepen.iter())
         .map(|g| g.key.as_str())
         .collect();
-    for l in &roster.leerlingen {
+    for (i, l) in roster.leerlingen.iter().enumerate() {
         for g in l.groep.iter().chain(l.samengestelde_groepen.iter()) {
             if !groups.contains(g.as_str()) {
                 warnings.push(Warning::UnknownGroup {
                     kind: "Leerling",
                     key: l.key.clone(),
                     groep: g.clone(),
+                    line: lines.leerlingen.get(i).copied().unwrap_or(0),
                 });
             }
         }
     }
-    for t in &roster.leerkrachten {
+    for (i, t) in roster.leerkrachten.iter().enumerate() {
         for g in &t.groepen {
             if !groups.contains(g.as_str()) {
                 warnings.push(Warning::UnknownGroup {
                     kind: "Leerkracht",
                     key: t.key.clone(),
                     groep: g.clone(),
+                    line: lines.leerkrachten.get(i).copied().unwrap_or(0),
                 });
             }
         }
