@@ -503,26 +503,33 @@ fn check_integrity(roster: &mut Roster, mut lines: Lines) {
         kind: &'static str,
         warnings: &mut Vec<Warning>,
     ) {
-        let mut seen = HashSet::new();
-        let mut kept_lines = Vec::with_capacity(lines.len());
-        let mut i = 0;
-        items.retain(|item| {
-            let line = lines.get(i).copied().unwrap_or(0);
-            i += 1;
-            let k = key(item);
-            if seen.contains(k) {
-                warnings.push(Warning::DuplicateKey {
-                    kind,
-                    key: k.to_string(),
-                    line,
-                });
-                false
-            } else {
-                seen.insert(k.to_string());
-                kept_lines.push(line);
-                true
+        // Decide on borrowed keys first (no copy per record), then drop the duplicates.
+        let mut keep = Vec::with_capacity(items.len());
+        {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let k = key(item);
+                let first = seen.insert(k);
+                if !first {
+                    warnings.push(Warning::DuplicateKey {
+                        kind,
+                        key: k.to_string(),
+                        line: lines.get(i).copied().unwrap_or(0),
+                    });
+                }
+                keep.push(first);
             }
-        });
+        }
+        if keep.iter().all(|k| *k) {
+            return;
+        }
+        let mut flags = keep.iter();
+        items.retain(|_| *flags.next().unwrap_or(&true));
+        let mut flags = keep.iter();
+        let kept_lines: Vec<usize> = std::mem::take(lines)
+            .into_iter()
+            .filter(|_| *flags.next().unwrap_or(&true))
+            .collect();
         *lines = kept_lines;
     }
     dedupe(
