@@ -79,9 +79,11 @@ fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, bool), ParseError> {
 /// The `encoding="…"` of an XML declaration at the very start, if any.
 fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..bytes.len().min(200)];
-    let head = std::str::from_utf8(head)
-        .ok()
-        .or_else(|| std::str::from_utf8(&head[..head.len().min(100)]).ok())?;
+    // The valid UTF-8 start of the head (the cut at 200 bytes may split a character).
+    let head = match std::str::from_utf8(head) {
+        Ok(h) => h,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
     let decl = head.strip_prefix("<?xml")?;
     let end = decl.find("?>")?;
     let decl = &decl[..end];
@@ -90,8 +92,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
         .trim_start()
         .strip_prefix('=')?
         .trim_start();
-    let quote = rest.chars().next()?;
-    let rest = &rest[1..];
+    // Only a real XML quote starts the value (anything else, even a multi-byte character, is no
+    // declaration: found by fuzzing).
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[quote.len_utf8()..];
     Some(rest[..rest.find(quote)?].to_string())
 }
 

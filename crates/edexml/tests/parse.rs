@@ -231,3 +231,21 @@ fn duplicate_keys_keep_the_first_and_say_so() {
     }));
     assert!(r.warnings[0].to_string().starts_with("Regel "));
 }
+
+/// Inputs the fuzzer (`fuzz/`) found to crash the parser, kept in `fuzz/artifacts/edexml_parse/`:
+/// each must now give an answer (a roster or a refusal), never a panic.
+#[test]
+fn inputs_that_once_crashed_the_parser_are_answered() {
+    // A declaration whose encoding value starts with a multi-byte character instead of a quote.
+    let minimized = b"<?xml\x65ncoding=\xef\xbb\xbf?>";
+    let _ = parse(minimized);
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/artifacts/edexml_parse");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/artifacts/edexml_parse") {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let _ = parse(&bytes);
+        n += 1;
+    }
+    assert!(n > 0, "the crash inputs are in {}", dir.display());
+}
