@@ -5,25 +5,9 @@
 
 use startblok_edexml::{Roster, parse};
 
-fn shared(rel: &str) -> Option<Vec<u8>> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    match std::fs::read(&p) {
-        Ok(b) => Some(b),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but {} is missing", p.display())
-        }
-        Err(_) => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTE: EDEXML snapshot of {rel} SKIPPED (no ../shared beside the project)"
-            );
-            None
-        }
-    }
-}
+mod common;
+
+use common::shared;
 
 #[derive(serde::Serialize)]
 struct Snapshot<'a> {

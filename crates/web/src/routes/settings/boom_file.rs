@@ -166,21 +166,10 @@ pub async fn upload(
     ip: ClientIp,
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| WebError::TooLarge)?
-    {
-        if field.name() == Some("bestand") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
+    let file = crate::forms::uploaded_file(&mut multipart).await?;
     let mut errors = FormErrors::default();
     match file {
-        Some((name, bytes)) if !name.is_empty() || !bytes.is_empty() => {
+        Some((name, bytes)) => {
             let who = in_school(&user, &scope, &ip);
             match state.app.upload_boom_file(&who, &name, &bytes).await? {
                 Ok(id) => {
