@@ -12,12 +12,14 @@
 //! - Only the fields Startblok needs are read (an allow-list): BSN, onderwijsnummer, gewicht,
 //!   postcode, etniciteit and e-mail addresses of pupils are never captured.
 //!
-//! Still to do for the import issue: `toevoegingen` kept aside, and reading from a file in
-//! chunks (today the bytes are in memory; UTF-8 is parsed without a copy).
+//! - `toevoegingen` blocks (free extensions a LAS may add) are kept aside: only whose they are,
+//!   their type and their code, never their content; a warning says they were not read.
+//! - It streams: [`parse_reader`] reads a file in chunks, so memory is bounded by the roster, not
+//!   by the file's text.
 
 mod parse;
 
-pub use parse::parse;
+pub use parse::{parse, parse_reader};
 
 /// What an EDEXML file says about one school.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -28,6 +30,9 @@ pub struct Roster {
     pub samengestelde_groepen: Vec<Groep>,
     pub leerlingen: Vec<Leerling>,
     pub leerkrachten: Vec<Leerkracht>,
+    /// The `toevoegingen` blocks, kept aside and never stored (not serialised).
+    #[serde(skip)]
+    pub toevoegingen: Vec<Toevoeging>,
     /// Not serialised: a stored roster keeps its warnings as text next to it.
     #[serde(skip)]
     pub warnings: Vec<Warning>,
@@ -92,6 +97,22 @@ pub struct Leerkracht {
     pub groepen: Vec<String>,
 }
 
+/// A `toevoegingen/blok`: an extension a LAS may add to a record or the file. Startblok does not
+/// read its content (which may be anything, remarks about a child included); this says only that
+/// it was there.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Toevoeging {
+    /// Whose block it is: `leerling 0042`, `groep GRP4A`, `leerkracht LK1`, `vestiging V1` or
+    /// `bestand`.
+    pub bij: String,
+    /// Its `xsi:type`, for example `OpmerkingGegevensType`.
+    pub soort: Option<String>,
+    /// Its `code`.
+    pub code: Option<String>,
+    /// The line on which the block starts.
+    pub line: usize,
+}
+
 impl Leerling {
     /// Keys starting with `#` are placeholders in some exports and never used to match.
     pub fn is_dummy_key(&self) -> bool {
@@ -120,6 +141,11 @@ pub enum Warning {
     },
     /// Said to be (or taken for) UTF-8, but it is not: read as Windows-1252.
     NotUtf8,
+    /// The file has `toevoegingen` blocks; they were not read (the kinds, by `xsi:type`).
+    Toevoegingen {
+        count: usize,
+        soorten: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -142,6 +168,22 @@ impl std::fmt::Display for Warning {
                 write!(
                     f,
                     "Regel {line}: een {kind} zonder sleutel (key) is overgeslagen."
+                )
+            }
+            Warning::Toevoegingen { count, soorten } => {
+                let wat = if *count == 1 {
+                    "één toevoeging".to_string()
+                } else {
+                    format!("{count} toevoegingen")
+                };
+                let soorten = if soorten.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", soorten.join(", "))
+                };
+                write!(
+                    f,
+                    "Het bestand bevat {wat}{soorten}: extra gegevens van de leerlingadministratie. Startblok leest die niet en bewaart ze niet."
                 )
             }
             Warning::NotUtf8 => write!(
@@ -176,6 +218,8 @@ pub enum ParseError {
     TooDeep(usize),
     #[error("De tekencodering '{0}' wordt niet ondersteund. Exporteer het bestand als UTF-8.")]
     Encoding(String),
+    #[error("Het bestand kon niet worden gelezen: {0}")]
+    Io(String),
     #[error("Het XML-bestand is beschadigd rond positie {position}: {reason}")]
     Malformed { position: u64, reason: String },
 }

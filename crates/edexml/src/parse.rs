@@ -1,78 +1,123 @@
-//! The EDEXML reader: encoding sniffing, then one pass of XML events with a path of local names.
+//! The EDEXML reader: encoding sniffing, then one streaming pass of XML events with a path of
+//! local names. Memory is bounded by the roster: the file is read in chunks.
 
-use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::{Groep, Leerkracht, Leerling, ParseError, Roster, Vestiging, Warning};
+use crate::{Groep, Leerkracht, Leerling, ParseError, Roster, Toevoeging, Vestiging, Warning};
 
 /// Deeper nesting than this is refused (a real EDEXML file is about 5 levels deep).
 pub const MAX_DEPTH: usize = 64;
 
-/// Parses an EDEXML file (or the leerlinggegevens part of a UWLR message).
+/// How much of the start of a file is looked at for a byte-order mark and an XML declaration.
+const HEAD: usize = 1024;
+
+/// Parses an EDEXML file (or the leerlinggegevens part of a UWLR message) held in memory.
 pub fn parse(bytes: &[u8]) -> Result<Roster, ParseError> {
-    let (text, guessed) = decode(bytes)?;
-    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if trimmed.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    if !trimmed.starts_with('<') {
-        return Err(if looks_like_edex2000(trimmed) {
-            ParseError::Edex2000
-        } else {
-            ParseError::NotXml
-        });
-    }
-    let (mut roster, lines) = read(trimmed.as_bytes())?;
+    parse_reader(std::io::Cursor::new(bytes))
+}
+
+/// Parses an EDEXML file from anything that can be read and rewound (a file, a cursor), in
+/// chunks: memory stays bounded by the roster, not by the file's text. The source is rewound
+/// once, only when a file that says (or is taken to be) UTF-8 turns out not to be; it is then
+/// read again as Windows-1252, with a warning.
+pub fn parse_reader<R: Read + Seek>(mut source: R) -> Result<Roster, ParseError> {
+    let origin = source.stream_position().map_err(io)?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut source)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    source.seek(SeekFrom::Start(origin)).map_err(io)?;
+    let encoding = sniff(&head)?;
+    let (mut roster, lines, guessed) = match read_as(&mut source, encoding) {
+        Ok((roster, lines)) => (roster, lines, false),
+        Err(Stop::NotUtf8) if encoding == encoding_rs::UTF_8 => {
+            // Declared (or assumed) UTF-8 but it is not: real exports of this kind are
+            // Windows-1252. Read so, and say so (names with accents may need a look).
+            source.seek(SeekFrom::Start(origin)).map_err(io)?;
+            match read_as(&mut source, encoding_rs::WINDOWS_1252) {
+                Ok((roster, lines)) => (roster, lines, true),
+                Err(stop) => return Err(stop.into_error(encoding_rs::WINDOWS_1252)),
+            }
+        }
+        Err(stop) => return Err(stop.into_error(encoding)),
+    };
     if guessed {
         roster.warnings.push(Warning::NotUtf8);
     }
     check_integrity(&mut roster, lines);
+    if !roster.toevoegingen.is_empty() {
+        let mut soorten: Vec<String> = roster
+            .toevoegingen
+            .iter()
+            .filter_map(|t| t.soort.clone())
+            .collect();
+        soorten.sort();
+        soorten.dedup();
+        roster.warnings.push(Warning::Toevoegingen {
+            count: roster.toevoegingen.len(),
+            soorten,
+        });
+    }
     Ok(roster)
 }
 
-/// UTF-8 (with or without BOM) is borrowed as it is; UTF-16 with a BOM and whatever the XML
-/// declaration names are decoded first. The flag says the encoding was guessed: the file said
-/// (or was assumed to be) UTF-8 but is not, and was read as Windows-1252.
-fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, bool), ParseError> {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        if enc == encoding_rs::UTF_8 {
-            return std::str::from_utf8(&bytes[bom..])
-                .map(|s| (Cow::Borrowed(s), false))
-                .map_err(|_| ParseError::NotXml);
-        }
-        let (text, bad) = enc.decode_without_bom_handling(&bytes[bom..]);
-        return if bad {
-            Err(ParseError::Encoding(enc.name().to_string()))
-        } else {
-            Ok((text, false))
-        };
+fn io(e: std::io::Error) -> ParseError {
+    ParseError::Io(e.to_string())
+}
+
+/// Why a pass stopped: a refusal, or text that is not UTF-8 in a pass that required it.
+enum Stop {
+    Refuse(ParseError),
+    NotUtf8,
+}
+
+impl From<ParseError> for Stop {
+    fn from(e: ParseError) -> Self {
+        Stop::Refuse(e)
     }
-    let label = declared_encoding(bytes);
-    match label.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("utf-8") | Some("utf8") => match std::str::from_utf8(bytes) {
-            Ok(s) => Ok((Cow::Borrowed(s), false)),
-            // Declared (or assumed) UTF-8 but it is not: real exports of this kind are
-            // Windows-1252. Read so, and say so (names with accents may need a look).
-            Err(_) => Ok((
-                encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(bytes)
-                    .0,
-                true,
-            )),
-        },
-        Some(name) => {
-            // ISO-8859-1 is read as Windows-1252 (what the WHATWG label table does too).
-            let enc = encoding_rs::Encoding::for_label(name.as_bytes())
-                .ok_or_else(|| ParseError::Encoding(name.to_string()))?;
-            let (text, bad) = enc.decode_without_bom_handling(bytes);
-            if bad {
-                Err(ParseError::Encoding(name.to_string()))
-            } else {
-                Ok((text, false))
-            }
+}
+
+impl Stop {
+    fn into_error(self, encoding: &'static encoding_rs::Encoding) -> ParseError {
+        match self {
+            Stop::Refuse(e) => e,
+            Stop::NotUtf8 => ParseError::Encoding(encoding.name().to_string()),
         }
+    }
+}
+
+/// The encoding to read the file in: a byte-order mark decides; else the XML declaration;
+/// else UTF-8. ISO-8859-1 is read as Windows-1252 (what the WHATWG label table does too).
+fn sniff(head: &[u8]) -> Result<&'static encoding_rs::Encoding, ParseError> {
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(head) {
+        return Ok(enc);
+    }
+    match declared_encoding(head) {
+        None => Ok(encoding_rs::UTF_8),
+        Some(name) => encoding_rs::Encoding::for_label(name.trim().as_bytes())
+            .ok_or(ParseError::Encoding(name)),
+    }
+}
+
+/// One pass over the source in the given encoding. UTF-8 is read as it is (and must be UTF-8);
+/// any other encoding is transcoded to UTF-8 on the way in, chunk by chunk.
+fn read_as<R: Read>(
+    source: R,
+    encoding: &'static encoding_rs::Encoding,
+) -> Result<(Roster, Lines), Stop> {
+    const CHUNK: usize = 64 * 1024;
+    if encoding == encoding_rs::UTF_8 {
+        read(BufReader::with_capacity(CHUNK, source))
+    } else {
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .bom_override(true)
+            .build(source);
+        read(BufReader::with_capacity(CHUNK, decoded))
     }
 }
 
@@ -106,6 +151,54 @@ fn looks_like_edex2000(text: &str) -> bool {
         || first.len() > 40 && first.chars().all(|c| !c.is_control())
 }
 
+fn newlines(bytes: &[u8]) -> usize {
+    // Most events are short (a tag, the white space between two tags): a plain loop is quicker
+    // there than setting up the vectorised count.
+    if bytes.len() < 64 {
+        bytes.iter().filter(|&&b| b == b'\n').count()
+    } else {
+        memchr::memchr_iter(b'\n', bytes).count()
+    }
+}
+
+/// Skips white space and byte-order marks before the first `<`; says what the file is when it
+/// does not start with one. Returns the number of newlines skipped.
+fn skip_to_markup(b: &mut impl BufRead) -> Result<usize, Stop> {
+    let mut skipped_lines = 0;
+    loop {
+        let buf = b.fill_buf().map_err(io)?;
+        if buf.is_empty() {
+            return Err(ParseError::Empty.into());
+        }
+        let mut n = 0;
+        while n < buf.len() {
+            if matches!(buf[n], b' ' | b'\t' | b'\r' | b'\n') {
+                n += 1;
+            } else if buf[n..].starts_with(b"\xEF\xBB\xBF") {
+                n += 3;
+            } else {
+                break;
+            }
+        }
+        skipped_lines += newlines(&buf[..n]);
+        let done = n < buf.len();
+        if done && buf[n] != b'<' {
+            let rest = &buf[n..];
+            let first = String::from_utf8_lossy(&rest[..rest.len().min(4096)]);
+            return Err(if looks_like_edex2000(&first) {
+                ParseError::Edex2000
+            } else {
+                ParseError::NotXml
+            }
+            .into());
+        }
+        b.consume(n);
+        if done {
+            return Ok(skipped_lines);
+        }
+    }
+}
+
 /// Where the reader is: which record is open.
 #[derive(Default)]
 struct Open {
@@ -116,22 +209,55 @@ struct Open {
     groep: Option<Groep>,
     samengesteld: Option<Groep>,
     vestiging: Option<Vestiging>,
+    /// An open `toevoegingen/blok`: kept aside, only its type and code.
+    toevoeging: Option<Toevoeging>,
 }
 
-fn malformed(reader: &Reader<&[u8]>, e: impl std::fmt::Display) -> ParseError {
-    ParseError::Malformed {
+fn malformed<R>(reader: &Reader<R>, e: impl std::fmt::Display) -> Stop {
+    Stop::Refuse(ParseError::Malformed {
         position: reader.error_position(),
         reason: e.to_string(),
-    }
+    })
 }
 
-fn attr(e: &BytesStart, name: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.unescape_value().ok())
-        .map(|v| xml_trim(&v).to_string())
-        .filter(|v| !v.is_empty())
+/// Bytes that must be UTF-8 (the pass is over UTF-8 text): anything else stops the pass.
+fn utf8(bytes: &[u8]) -> Result<&str, Stop> {
+    std::str::from_utf8(bytes).map_err(|_| Stop::NotUtf8)
+}
+
+/// An attribute's value by local name, unescaped and trimmed; empty is absent.
+fn attr(e: &BytesStart, name: &[u8]) -> Result<Option<String>, Stop> {
+    for a in e.attributes().flatten() {
+        if a.key.local_name().as_ref() == name {
+            let raw = utf8(&a.value)?;
+            let value = quick_xml::escape::unescape(raw).map_err(|e| {
+                Stop::Refuse(ParseError::Malformed {
+                    position: 0,
+                    reason: e.to_string(),
+                })
+            })?;
+            let value = xml_trim(&value);
+            return Ok((!value.is_empty()).then(|| value.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+impl Open {
+    /// Whose `toevoegingen` block opens now: the innermost open record, else the file.
+    fn owner(&self) -> String {
+        if let Some(l) = &self.leerling {
+            format!("leerling {}", l.key)
+        } else if let Some(t) = &self.leerkracht {
+            format!("leerkracht {}", t.key)
+        } else if let Some(g) = self.groep.as_ref().or(self.samengesteld.as_ref()) {
+            format!("groep {}", g.key)
+        } else if let Some(v) = &self.vestiging {
+            format!("vestiging {}", v.key)
+        } else {
+            "bestand".to_string()
+        }
+    }
 }
 
 /// The line of each record as it was added to the roster (same order), for warnings.
@@ -143,8 +269,10 @@ struct Lines {
     samengesteld: Vec<usize>,
 }
 
-fn read(bytes: &[u8]) -> Result<(Roster, Lines), ParseError> {
-    let mut reader = Reader::from_reader(bytes);
+fn read(mut source: impl BufRead) -> Result<(Roster, Lines), Stop> {
+    // The line the next event starts on: newlines are counted in every event's raw bytes.
+    let mut line = 1 + skip_to_markup(&mut source)?;
+    let mut reader = Reader::from_reader(source);
     reader.config_mut().check_end_names = true;
     let mut roster = Roster::default();
     // The open elements' local names. Slots are reused (a slot above `depth` keeps its buffer),
@@ -153,76 +281,72 @@ fn read(bytes: &[u8]) -> Result<(Roster, Lines), ParseError> {
     let mut depth = 0;
     let mut empty_name = String::new();
     let mut open = Open::default();
-    let mut text = String::new();
+    // The text of the open element as raw bytes: checked as UTF-8 only when a field is kept
+    // (most text is white space between elements, or a field that is passed over).
+    let mut text: Vec<u8> = Vec::new();
     let mut root_seen = false;
     let mut lines = Lines::default();
-    // Line numbers are counted lazily, only up to where a record starts.
-    let (mut line, mut counted) = (1usize, 0usize);
+    let mut buf = Vec::with_capacity(4096);
 
     loop {
-        let at = reader.buffer_position() as usize;
-        let event = reader.read_event().map_err(|e| malformed(&reader, e))?;
+        buf.clear();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| malformed(&reader, e))?;
+        let starts_on = line;
         match event {
-            Event::DocType(_) => return Err(ParseError::Doctype),
+            Event::DocType(_) => return Err(ParseError::Doctype.into()),
             Event::Start(ref e) | Event::Empty(ref e) => {
+                line += newlines(e);
                 let is_empty = matches!(event, Event::Empty(_));
-                let local = String::from_utf8_lossy(e.local_name().into_inner());
+                let local = utf8(e.local_name().into_inner())?;
                 if !root_seen {
                     root_seen = true;
                     // EDEXML's root is EDEX; in UWLR the same structures sit in leerlinggegevens
                     // (inside an envelope, so any root is allowed when such an element follows).
-                    if local != "EDEX" && !is_uwlr_root(&local) {
-                        return Err(ParseError::NotEdexml(local.into_owned()));
+                    if local != "EDEX" && !is_uwlr_root(local) {
+                        return Err(ParseError::NotEdexml(local.to_string()).into());
                     }
                 }
-                if is_record(&local) {
-                    let upto = at.min(bytes.len());
-                    line += bytes[counted.min(upto)..upto]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count();
-                    counted = upto;
-                }
-                start(&mut open, &path[..depth], &local, e, line);
+                start(&mut open, &path[..depth], local, e, starts_on)?;
                 text.clear();
                 if is_empty {
                     empty_name.clear();
-                    empty_name.push_str(&local);
+                    empty_name.push_str(local);
                     end(
                         &mut roster,
                         &mut open,
                         &mut lines,
                         &path[..depth],
                         &empty_name,
-                        "",
-                    );
+                        b"",
+                    )?;
                 } else {
                     if depth >= MAX_DEPTH {
-                        return Err(ParseError::TooDeep(MAX_DEPTH));
+                        return Err(ParseError::TooDeep(MAX_DEPTH).into());
                     }
                     if depth == path.len() {
                         path.push(String::new());
                     }
                     path[depth].clear();
-                    path[depth].push_str(&local);
+                    path[depth].push_str(local);
                     depth += 1;
                 }
             }
+            // Text holds no references here: quick-xml gives each `&…;` as a GeneralRef.
             Event::Text(t) => {
-                let s = t.decode().map_err(|e| malformed(&reader, e))?;
-                let s = quick_xml::escape::unescape(&s).map_err(|e| malformed(&reader, e))?;
-                text.push_str(&s);
+                line += newlines(&t);
+                text.extend_from_slice(&t);
             }
             Event::CData(t) => {
-                let s = t.decode().map_err(|e| malformed(&reader, e))?;
-                text.push_str(&s);
+                line += newlines(&t);
+                text.extend_from_slice(&t);
             }
             Event::GeneralRef(r) => {
                 match r.resolve_char_ref().map_err(|e| malformed(&reader, e))? {
-                    Some(c) => text.push(c),
+                    Some(c) => text.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
                     None => {
-                        let name = r.decode().map_err(|e| malformed(&reader, e))?;
-                        let c = match name.as_ref() {
+                        let c = match utf8(&r)? {
                             "amp" => '&',
                             "lt" => '<',
                             "gt" => '>',
@@ -230,17 +354,16 @@ fn read(bytes: &[u8]) -> Result<(Roster, Lines), ParseError> {
                             "quot" => '"',
                             // No DTD is allowed, so no other entity can be defined.
                             other => {
-                                return Err(malformed(
-                                    &reader,
-                                    format!("onbekende entiteit &{other};"),
-                                ));
+                                let reason = format!("onbekende entiteit &{other};");
+                                return Err(malformed(&reader, reason));
                             }
                         };
-                        text.push(c);
+                        text.push(c as u8);
                     }
                 }
             }
-            Event::End(_) => {
+            Event::End(e) => {
+                line += newlines(&e);
                 depth = depth.saturating_sub(1);
                 let (outer, here) = path.split_at(depth);
                 let name = here.first().map(String::as_str).unwrap_or("");
@@ -250,26 +373,20 @@ fn read(bytes: &[u8]) -> Result<(Roster, Lines), ParseError> {
                     &mut lines,
                     outer,
                     name,
-                    xml_trim(&text),
-                );
+                    xml_trim_bytes(&text),
+                )?;
                 text.clear();
             }
             Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Comment(c) => line += newlines(&c),
+            Event::PI(p) => line += newlines(&p),
+            Event::Decl(d) => line += newlines(&d),
         }
     }
     if !root_seen {
-        return Err(ParseError::NotXml);
+        return Err(ParseError::NotXml.into());
     }
     Ok((roster, lines))
-}
-
-/// Elements that start a record (or a reference to one): only for these is the line counted.
-fn is_record(name: &str) -> bool {
-    matches!(
-        name,
-        "leerling" | "leerkracht" | "groep" | "samengestelde_groep" | "vestiging"
-    )
 }
 
 /// Trims XML white space only (space, tab, CR, LF): a name that starts with another kind of
@@ -290,20 +407,36 @@ fn parent(path: &[String]) -> Option<&str> {
     path.last().map(String::as_str)
 }
 
-fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart, line: usize) {
-    // Only elements that carry a key are looked at (most elements are plain fields).
+fn start(
+    open: &mut Open,
+    path: &[String],
+    name: &str,
+    e: &BytesStart,
+    line: usize,
+) -> Result<(), Stop> {
+    // Only elements that carry a key are looked at (most elements are plain fields), and the
+    // blocks of `toevoegingen`.
     let key = match name {
         "leerling" | "leerkracht" | "groep" | "samengestelde_groep" | "vestiging" => {
-            attr(e, b"key")
+            attr(e, b"key")?
         }
-        _ => return,
+        "blok" if parent(path) == Some("toevoegingen") => {
+            open.toevoeging = Some(Toevoeging {
+                bij: open.owner(),
+                soort: attr(e, b"type")?,
+                code: None,
+                line,
+            });
+            return Ok(());
+        }
+        _ => return Ok(()),
     };
     match (parent(path), name) {
         (Some("leerlingen"), "leerling") => {
             open.line = line;
             open.leerling = Some(Leerling {
                 key: key.unwrap_or_default(),
-                eckid: attr(e, b"eckid"),
+                eckid: attr(e, b"eckid")?,
                 ..Leerling::default()
             })
         }
@@ -357,14 +490,24 @@ fn start(open: &mut Open, path: &[String], name: &str, e: &BytesStart, line: usi
         }
         _ => {}
     }
+    Ok(())
 }
 
-fn some(value: &str) -> Option<String> {
-    if value.is_empty() {
+/// A kept field's value: checked as UTF-8 here; empty is absent.
+fn some(value: &[u8]) -> Result<Option<String>, Stop> {
+    Ok(if value.is_empty() {
         None
     } else {
-        Some(value.to_string())
-    }
+        Some(utf8(value)?.to_string())
+    })
+}
+
+/// [`xml_trim`] on raw bytes.
+fn xml_trim_bytes(b: &[u8]) -> &[u8] {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let start = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !ws(c)).map_or(start, |i| i + 1);
+    &b[start..end]
 }
 
 fn end(
@@ -373,8 +516,8 @@ fn end(
     lines: &mut Lines,
     path: &[String],
     name: &str,
-    value: &str,
-) {
+    value: &[u8],
+) -> Result<(), Stop> {
     let line = open.line;
     match (parent(path), name) {
         (Some("leerlingen"), "leerling") => {
@@ -427,71 +570,85 @@ fn end(
                 roster.vestigingen.push(v);
             }
         }
+        (Some("toevoegingen"), "blok") => {
+            if let Some(t) = open.toevoeging.take() {
+                roster.toevoegingen.push(t);
+            }
+        }
+        (Some("blok"), "code") => {
+            if let Some(t) = open.toevoeging.as_mut() {
+                t.code = some(value)?;
+            }
+        }
         (Some("school"), field) => {
             let s = &mut roster.school;
-            let v = some(value);
-            match field {
-                "schooljaar" => s.schooljaar = v,
-                "brincode" => s.brincode = v,
-                "dependancecode" => s.dependancecode = v,
-                "schoolkey" => s.schoolkey = v,
-                "xsdversie" => s.xsdversie = v,
-                "auteur" => s.auteur = v,
-                _ => {}
-            }
+            let slot = match field {
+                "schooljaar" => &mut s.schooljaar,
+                "brincode" => &mut s.brincode,
+                "dependancecode" => &mut s.dependancecode,
+                "schoolkey" => &mut s.schoolkey,
+                "xsdversie" => &mut s.xsdversie,
+                "auteur" => &mut s.auteur,
+                _ => return Ok(()),
+            };
+            *slot = some(value)?;
         }
         (Some("leerling"), field) => {
             if let Some(l) = open.leerling.as_mut() {
                 // The allow-list: only these fields are read. BSN, onderwijsnummer, gewicht,
                 // postcode, etniciteit and e-mail addresses are passed over and never kept.
-                let v = some(value);
-                match field {
-                    "achternaam" => l.achternaam = v,
-                    "voorvoegsel" | "tussenvoegsel" => l.voorvoegsel = v,
-                    "voornamen" => l.voornamen = v,
-                    "roepnaam" => l.roepnaam = v,
-                    "geboortedatum" => l.geboortedatum = v,
-                    "geslacht" => l.geslacht = v,
-                    "jaargroep" => l.jaargroep = v,
-                    "start_ondw_jgr3" => l.start_groep3 = v,
-                    "instroomdatum" => l.instroomdatum = v,
-                    "uitstroomdatum" => l.uitstroomdatum = v,
-                    "land" => l.land = v.map(|c| c.to_ascii_uppercase()),
-                    _ => {}
-                }
+                let slot = match field {
+                    "achternaam" => &mut l.achternaam,
+                    "voorvoegsel" | "tussenvoegsel" => &mut l.voorvoegsel,
+                    "voornamen" => &mut l.voornamen,
+                    "roepnaam" => &mut l.roepnaam,
+                    "geboortedatum" => &mut l.geboortedatum,
+                    "geslacht" => &mut l.geslacht,
+                    "jaargroep" => &mut l.jaargroep,
+                    "start_ondw_jgr3" => &mut l.start_groep3,
+                    "instroomdatum" => &mut l.instroomdatum,
+                    "uitstroomdatum" => &mut l.uitstroomdatum,
+                    "land" => {
+                        l.land = some(value)?.map(|c| c.to_ascii_uppercase());
+                        return Ok(());
+                    }
+                    _ => return Ok(()),
+                };
+                *slot = some(value)?;
             }
         }
         (Some("leerkracht"), field) => {
             if let Some(t) = open.leerkracht.as_mut() {
-                let v = some(value);
-                match field {
-                    "achternaam" => t.achternaam = v,
-                    "voorvoegsel" | "tussenvoegsel" => t.voorvoegsel = v,
-                    "roepnaam" => t.roepnaam = v,
-                    "voorletters" => t.voorletters = v,
-                    "emailadres" => t.emailadres = v,
-                    _ => {}
-                }
+                let slot = match field {
+                    "achternaam" => &mut t.achternaam,
+                    "voorvoegsel" | "tussenvoegsel" => &mut t.voorvoegsel,
+                    "roepnaam" => &mut t.roepnaam,
+                    "voorletters" => &mut t.voorletters,
+                    "emailadres" => &mut t.emailadres,
+                    _ => return Ok(()),
+                };
+                *slot = some(value)?;
             }
         }
         (Some("groep"), field) if open.groep.is_some() => {
             let g = open.groep.as_mut().expect("checked");
             match field {
-                "naam" => g.naam = some(value),
-                "jaargroep" => g.jaargroep = some(value),
+                "naam" => g.naam = some(value)?,
+                "jaargroep" => g.jaargroep = some(value)?,
                 _ => {}
             }
         }
         (Some("samengestelde_groep"), "naam") if open.samengesteld.is_some() => {
-            open.samengesteld.as_mut().expect("checked").naam = some(value);
+            open.samengesteld.as_mut().expect("checked").naam = some(value)?;
         }
         (Some("vestiging"), "naam") => {
             if let Some(v) = open.vestiging.as_mut() {
-                v.naam = some(value);
+                v.naam = some(value)?;
             }
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// Integrity is ours to check (the UWLR schema's own key checks do not work): duplicate keys and

@@ -233,3 +233,85 @@ fn inputs_that_once_crashed_the_parser_are_answered() {
     }
     assert!(n > 0, "the crash inputs are in {}", dir.display());
 }
+
+/// `parse_reader` reads a file in chunks and gives what `parse` gives on the same bytes: from a
+/// file, from a source not at its start, and when a file said to be UTF-8 is not (the one case
+/// the source is rewound and read again).
+#[test]
+fn a_file_read_in_chunks_reads_the_same() {
+    use startblok_edexml::parse_reader;
+    use std::io::{Seek, SeekFrom, Write};
+    let Some(bytes) = shared("fixtures/edexml/nieuwkomers-demo.xml") else {
+        return;
+    };
+    let mut file = tempfile_in_target("chunks.xml");
+    file.write_all(&bytes).unwrap();
+    file.seek(SeekFrom::Start(0)).unwrap();
+    let from_file = parse_reader(&mut file).unwrap();
+    assert_eq!(from_file, parse(&bytes).unwrap());
+    assert!(from_file.leerlingen.len() > 10);
+
+    // A source already past a prefix: reading starts (and rewinds) from where it stands.
+    let mut prefixed = b"PREFIX".to_vec();
+    let latin = SMALL
+        .replace("ENCODING", "UTF-8")
+        .replace("Ayşe", "Aysel")
+        .replace("Sœur", "Soeur");
+    let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(&latin);
+    prefixed.extend_from_slice(&latin);
+    let mut cursor = std::io::Cursor::new(prefixed);
+    cursor.seek(SeekFrom::Start(6)).unwrap();
+    let r = parse_reader(&mut cursor).unwrap();
+    assert_eq!(r.leerlingen[0].achternaam.as_deref(), Some("Çelik & Soeur"));
+    assert!(r.warnings.contains(&Warning::NotUtf8));
+    assert_eq!(r, parse(&latin).unwrap());
+}
+
+/// A file in the build directory (no temp-dir crate needed for one file).
+fn tempfile_in_target(name: &str) -> std::fs::File {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join(name))
+        .unwrap()
+}
+
+/// `toevoegingen` blocks are kept aside with whose they are, their type and code (never their
+/// content), a warning says so, and fields inside them are not read as the record's own.
+#[test]
+fn toevoegingen_are_kept_aside_and_not_read() {
+    let xml = r#"<EDEX>
+<groepen><groep key="G1"><naam>Nieuwkomers</naam>
+  <toevoegingen><blok xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="OpmerkingGegevensType"><code>OPM</code><naam>Niet deze naam</naam><opmerking>Gevoelige opmerking</opmerking></blok></toevoegingen>
+</groep></groepen>
+<leerlingen><leerling key="7"><achternaam>Haddad</achternaam><groep key="G1"/>
+  <toevoegingen>
+    <blok><code>X1</code><achternaam>Niet deze</achternaam><groep key="ANDERS"/></blok>
+  </toevoegingen>
+</leerling></leerlingen></EDEX>"#;
+    let r = parse(xml.as_bytes()).unwrap();
+    assert_eq!(r.groepen[0].naam.as_deref(), Some("Nieuwkomers"));
+    assert_eq!(r.leerlingen[0].achternaam.as_deref(), Some("Haddad"));
+    assert_eq!(r.leerlingen[0].groep.as_deref(), Some("G1"));
+    assert_eq!(r.toevoegingen.len(), 2);
+    assert_eq!(r.toevoegingen[0].bij, "groep G1");
+    assert_eq!(
+        r.toevoegingen[0].soort.as_deref(),
+        Some("OpmerkingGegevensType")
+    );
+    assert_eq!(r.toevoegingen[0].code.as_deref(), Some("OPM"));
+    assert_eq!(r.toevoegingen[0].line, 3);
+    assert_eq!(r.toevoegingen[1].bij, "leerling 7");
+    assert_eq!(r.toevoegingen[1].line, 7);
+    let debug = format!("{r:?}");
+    assert!(!debug.contains("Gevoelige") && !debug.contains("Niet deze"));
+    assert!(r.warnings.contains(&Warning::Toevoegingen {
+        count: 2,
+        soorten: vec!["OpmerkingGegevensType".into()]
+    }));
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("OPM"), "toevoegingen are never stored");
+}

@@ -13,6 +13,8 @@ use common::shared;
 struct Snapshot<'a> {
     roster: &'a Roster,
     warnings: Vec<String>,
+    /// The `toevoegingen` blocks kept aside (not part of the stored roster).
+    toevoegingen: Vec<String>,
 }
 
 const FILES: [(&str, &str); 7] = [
@@ -53,6 +55,11 @@ fn every_official_example_and_fixture_reads_as_its_snapshot() {
         let snap = Snapshot {
             warnings: roster.warnings.iter().map(|w| w.to_string()).collect(),
             roster: &roster,
+            toevoegingen: roster
+                .toevoegingen
+                .iter()
+                .map(|t| format!("regel {}: {} {:?} {:?}", t.line, t.bij, t.soort, t.code))
+                .collect(),
         };
         insta::assert_json_snapshot!(name, snap);
     }

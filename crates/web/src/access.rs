@@ -263,6 +263,15 @@ async fn check_csrf(
     } else {
         MAX_FORM_BYTES
     };
+    // A body announced as too large is refused before a byte of it is read.
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(WebError::TooLarge);
+    }
     let (parts, body) = req.into_parts();
     let bytes: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => c.to_bytes(),

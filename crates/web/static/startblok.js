@@ -18,10 +18,43 @@
     });
     // A form that came back with errors holds unsaved input from the start.
     if (summary && forms.length > 0) { dirty = true; }
+    // File fields with data-max-bytes: a file that is too large is said at the field before it
+    // is sent (the server says the same when it gets one; this saves sending it first).
+    document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+      var form = input.form;
+      if (!form) { return; }
+      form.addEventListener("submit", function (event) {
+        var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+        var file = input.files && input.files[0];
+        if (!file || !(file.size > max)) { return; }
+        event.preventDefault();
+        var field = input.closest(".utrecht-form-field");
+        var id = input.id + "-fout";
+        var message = document.getElementById(id);
+        if (!message) {
+          message = document.createElement("div");
+          message.id = id;
+          message.className = "utrecht-form-field__error-message utrecht-form-field-error-message";
+          var label = input.closest(".utrecht-form-field__input");
+          (label || input).parentNode.insertBefore(message, label || input);
+        }
+        message.innerHTML = '<span class="sb-visually-hidden">Fout: </span>';
+        message.appendChild(document.createTextNode(input.getAttribute("data-te-groot")));
+        if (field) {
+          field.classList.add("utrecht-form-field--invalid", "sb-field--invalid");
+        }
+        input.setAttribute("aria-invalid", "true");
+        var described = (input.getAttribute("aria-describedby") || "").split(" ");
+        if (described.indexOf(id) < 0) { described.push(id); }
+        input.setAttribute("aria-describedby", described.join(" ").trim());
+        input.focus();
+      });
+    });
     // Forms marked data-bezig="…" (uploads, imports) say that they are working once sent, and
     // cannot be sent twice. Buttons are disabled after the submit event, so their value is sent.
     document.querySelectorAll("form[data-bezig]").forEach(function (form) {
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
+        if (event.defaultPrevented) { return; }
         var note = document.createElement("p");
         note.className = "utrecht-paragraph sb-busy";
         note.setAttribute("role", "status");

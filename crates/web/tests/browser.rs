@@ -503,6 +503,30 @@ async fn beheerder_imports_an_edexml_export_and_then_a_changed_one() {
         p.wait_path(&format!("/s/{SCHOOL_A}/importeren")).await;
         p.check("importeren").await;
 
+        // A file above 64 MB: said at the field before it is sent (a sparse file: no disk used).
+        let big = dir.join("te-groot.xml");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(65 * 1024 * 1024)
+            .unwrap();
+        p.find("#bestand")
+            .await
+            .send_keys(&big.display().to_string())
+            .await
+            .expect("choose file");
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return !!document.getElementById('bestand-fout')")
+            .await;
+        assert!(p.text("#bestand-fout").await.contains("groter dan 64 MB"));
+        assert!(
+            p.js("return document.querySelector('form.sb-form').getAttribute('aria-busy')")
+                .await
+                .is_null(),
+            "the form was not sent"
+        );
+        p.check("importeren-te-groot").await;
+        let _ = std::fs::remove_file(&big);
+
         // A file that is not EDEXML: the reason at the field.
         p.find("#bestand")
             .await

@@ -210,6 +210,61 @@ async fn wrong_files_come_back_at_the_field_in_dutch() {
         assert!(page.contains("groter dan 64 MB"), "{size}: {page}");
         assert!(page.contains("id=\"bestand-fout\""));
     }
+    // Far above the limit (a 200 MB file): answered from the announced length, before a byte of
+    // the body is read, with the same way back to the field message (not the general page).
+    // The same for a length above a route's own limit but below the server's (the Boom list).
+    let boom = "/s/11AA-00/instellingen/boomnummers/bestand";
+    for (path, length) in [
+        ("/s/11AA-00/importeren", 200 * 1024 * 1024),
+        (boom, 200 * 1024 * 1024),
+        (boom, 10 * 1024 * 1024),
+    ] {
+        let head = too_large_head(&app, path, length).await;
+        assert!(head.starts_with("HTTP/1.1 303"), "{path}: {head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("location: {path}?fout=te-groot").to_ascii_lowercase()),
+            "{path}: {head}"
+        );
+    }
+}
+
+/// Sends only the headers of a multipart upload announcing `length` bytes and returns the head of
+/// the answer: the server must answer without waiting for the body.
+/// Logs in on a connection of its own (the session cookie is sent by hand).
+async fn too_large_head(app: &TestApp, path: &str, length: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let login = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/inloggen"))
+        .form(&[
+            ("email", Who::BeheerderA.email().unwrap()),
+            ("wachtwoord", common::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie: Vec<&str> = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .collect();
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {length}\r\n\r\n",
+        app.addr,
+        cookie.join("; ")
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut answer))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
 }
 
 #[tokio::test]

@@ -127,7 +127,7 @@ pub fn router(state: AppState) -> Router {
         // that the guard answers an oversized upload in Dutch; anything larger still gets a Dutch
         // page. Each route's own limit (the guard's, axum's DefaultBodyLimit) is lower.
         .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT + 1024 * 1024))
-        .layer(axum::middleware::map_response(dutch_payload_too_large))
+        .layer(axum::middleware::from_fn(dutch_payload_too_large))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
@@ -149,15 +149,31 @@ pub fn router(state: AppState) -> Router {
     router
 }
 
-/// The body limit layer answers 413 in plain English text; people get the Dutch page instead.
-async fn dutch_payload_too_large(res: axum::response::Response) -> axum::response::Response {
+/// The body limit layer answers 413 in plain English text, before any route sees the request.
+/// An upload form gets the form back with the message at the file field (as the guard does for
+/// a file a little over the route's limit); anything else gets the Dutch page.
+async fn dutch_payload_too_large(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let upload = req.method() == axum::http::Method::POST
+        && req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let path = req.uri().path().to_string();
+    let res = next.run(req).await;
     let plain = res
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/plain"));
     if res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && plain {
+        if upload {
+            return axum::response::Redirect::to(&format!("{path}?fout=te-groot")).into_response();
+        }
         return crate::error::WebError::TooLarge.into_response();
     }
     res

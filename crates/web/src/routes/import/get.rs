@@ -45,10 +45,7 @@ pub async fn start(
 ) -> Result<Response, WebError> {
     let mut errors = FormErrors::default();
     if q.fout == "te-groot" {
-        errors.add(
-            "bestand",
-            "Het bestand is groter dan 64 MB. Een EDEXML-export van een school is veel kleiner; controleer of je het goede bestand kiest.",
-        );
+        errors.add("bestand", UploadPage::TOO_LARGE);
     }
     let status = if errors.is_empty() {
         StatusCode::OK

@@ -24,6 +24,11 @@ pub struct UploadPage {
 }
 
 impl UploadPage {
+    /// Said at the file field when the file is larger than an import takes (by the server, and
+    /// before sending by the page's script).
+    pub const TOO_LARGE: &str = "Het bestand is groter dan 64 MB. Een EDEXML-export van een school is veel kleiner; controleer of je het goede bestand kiest.";
+    pub const MAX_BYTES: usize = startblok_app::edexml_import::MAX_IMPORT_BYTES;
+
     pub fn status_label(s: &Status) -> &'static str {
         match s {
             Status::Preview => "Wacht op controle",

@@ -23,6 +23,13 @@ pub struct UploadPage {
     pub errors: FormErrors,
 }
 
+impl UploadPage {
+    /// Said at the file field when the file is too large (by the server, and before sending by
+    /// the page's script).
+    pub const TOO_LARGE: &str = "Het bestand is groter dan 2 MB. Een lijst met Boom-leerlingnummers is veel kleiner: sla alleen die lijst op, bij voorkeur als CSV.";
+    pub const MAX_BYTES: usize = crate::access::MAX_UPLOAD_BYTES;
+}
+
 #[derive(Template)]
 #[template(path = "boom_mapping.html")]
 pub struct MappingPage {
@@ -149,7 +156,7 @@ pub async fn upload_form(
 ) -> Result<Response, WebError> {
     let mut errors = FormErrors::default();
     if q.fout == "te-groot" {
-        errors.add("bestand", "Het bestand is groter dan 2 MB. Een lijst met Boom-leerlingnummers is veel kleiner: sla alleen die lijst op, bij voorkeur als CSV.");
+        errors.add("bestand", UploadPage::TOO_LARGE);
     }
     let status = if errors.is_empty() {
         StatusCode::OK
