@@ -83,6 +83,17 @@ impl App {
         self.create_school_user(&main, ib.email, Some(ib.naam), Role::Ib, pw, &actor)
             .await?;
         self.seed_demo_pupils(&main).await?;
+        let school = self
+            .school_by_code(&main)
+            .await?
+            .ok_or_else(|| ProvisionError::NoSuchSchool(main.clone()))?;
+        self.seed_demo_koppeling(school.id)
+            .await
+            .map_err(|e| match e {
+                crate::koppelingen::KoppelingError::App(a) => ProvisionError::App(a),
+                // The demo's own application is made by a migration; anything else is a bug.
+                other => ProvisionError::App(crate::AppError::Corrupt(other.to_string())),
+            })?;
         Ok(())
     }
 }

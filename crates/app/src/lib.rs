@@ -7,6 +7,7 @@ pub mod demo;
 pub mod edexml_import;
 pub mod forms;
 pub mod groups;
+pub mod koppelingen;
 pub mod provisioning;
 pub mod pupils;
 pub mod secrets;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod boom_uploads;
 pub mod groups;
 pub mod imports;
+pub mod koppelingen;
 pub mod login_failures;
 pub mod pupils;
 pub mod schools;

@@ -67,6 +67,66 @@ impl TestDb {
     pub fn backend(&self) -> Backend {
         self.db.backend()
     }
+
+    /// Where `needle` occurs anywhere in the database, as `table.column` (every column of every
+    /// table, read as text). For tests that promise something is never stored (a key, a BSN).
+    pub async fn find_text(&self, needle: &str) -> Vec<String> {
+        use sqlx::Row;
+        let mut c = self.db.conn().await.expect("connection");
+        let columns: Vec<(String, String)> = match self.backend() {
+            Backend::Sqlite => {
+                let tables = sqlx::query(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(&mut *c)
+                .await
+                .expect("tables");
+                let mut out = Vec::new();
+                for t in tables {
+                    let table: String = t.get("name");
+                    let cols = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT name FROM pragma_table_info('{table}')"
+                    )))
+                    .fetch_all(&mut *c)
+                    .await
+                    .expect("columns");
+                    out.extend(cols.iter().map(|r| (table.clone(), r.get::<String, _>("name"))));
+                }
+                out
+            }
+            Backend::Postgres => sqlx::query(
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+                 WHERE table_schema = 'public'",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .expect("columns")
+            .iter()
+            .map(|r| (r.get::<String, _>("t"), r.get::<String, _>("c")))
+            .collect(),
+        };
+        let find = match self.backend() {
+            Backend::Sqlite => "instr(CAST({c} AS TEXT), $1) > 0",
+            Backend::Postgres => "strpos(CAST({c} AS TEXT), $1) > 0",
+        };
+        let mut hits = Vec::new();
+        for (table, column) in columns {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM \"{table}\" WHERE {}",
+                find.replace("{c}", &format!("\"{column}\""))
+            );
+            let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(needle.to_string())
+                .fetch_one(&mut *c)
+                .await
+                .expect("search")
+                .get("n");
+            if n > 0 {
+                hits.push(format!("{table}.{column}"));
+            }
+        }
+        hits
+    }
 }
 
 impl Drop for TestDb {
