@@ -62,6 +62,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// De koppeling van een school met een educatieve applicatie (Boom testcentrum) en haar autorisatiesleutel.
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
+    Koppeling {
+        #[command(subcommand)]
+        command: KoppelingCommand,
+    },
     /// Gegevens inlezen uit de leerlingadministratie.
     #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
     Import {
@@ -87,6 +93,31 @@ enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Args)]
+struct KoppelingArgs {
+    /// School als BRIN-dependance, bijvoorbeeld 99ZZ-00
+    #[arg(long, value_name = "BRIN-DEPENDANCE")]
+    school: String,
+    /// De applicatie, bijvoorbeeld boom (Boom testcentrum)
+    #[arg(long, value_name = "APPLICATIE")]
+    applicatie: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum KoppelingCommand {
+    /// Geef de eerste sleutel uit en druk hem één keer af (alleen de sleutel op standaarduitvoer).
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Activeer(KoppelingArgs),
+    /// Maak een nieuwe sleutel; de oude blijft nog 14 dagen geldig. Drukt de nieuwe sleutel één keer af.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Roteer(KoppelingArgs),
+    /// Trek de koppeling in: elke sleutel ervan werkt meteen niet meer.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Intrek(KoppelingArgs),
 }
 
 #[derive(Args, Clone)]
@@ -420,7 +451,60 @@ async fn run(command: Command) -> Result<(), String> {
                     db,
                 },
         } => import_edexml(&file, &school, dry_run, &db).await,
+        Command::Koppeling { command } => koppeling(command).await,
     }
+}
+
+/// Issues, rotates or revokes a koppeling's key. A new key goes to standard output alone (for
+/// scripts: `KEY=$(startblok koppeling activeer …)`); everything said about it goes to standard
+/// error. The key is printed this once and never stored.
+async fn koppeling(command: KoppelingCommand) -> Result<(), String> {
+    use startblok_app::koppelingen::DEFAULT_GRACE;
+    let (args, what) = match &command {
+        KoppelingCommand::Activeer(a) => (a, "activeer"),
+        KoppelingCommand::Roteer(a) => (a, "roteer"),
+        KoppelingCommand::Intrek(a) => (a, "intrek"),
+    };
+    let code: SchoolCode = args
+        .school
+        .parse()
+        .map_err(|e: startblok_domain::SchoolCodeError| e.to_string())?;
+    let app = app(open(&args.db).await?, None);
+    let school = app
+        .school_by_code(&code)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("er is geen school met BRIN {code}"))?;
+    let slug = args.applicatie.trim().to_lowercase();
+    let actor = Actor::cli();
+    let issued = match what {
+        "activeer" => app.activate_koppeling(school.id, &slug, &actor).await,
+        "roteer" => app.rotate_key(school.id, &slug, DEFAULT_GRACE, &actor).await,
+        _ => {
+            let n = app
+                .revoke_koppeling(school.id, &slug, &actor)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "De koppeling van {} ({code}) met {slug} is ingetrokken; {n} sleutel(s) werken niet meer.",
+                school.naam
+            );
+            return Ok(());
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    println!("{}", issued.reveal());
+    eprintln!(
+        "Nieuwe autorisatiesleutel voor {} ({code}), eindigt op …{}. Hij wordt niet bewaard en nooit meer getoond: geef hem nu door.",
+        school.naam, issued.last4
+    );
+    if let Some(until) = issued.previous_valid_until {
+        eprintln!(
+            "De vorige sleutel blijft geldig tot {}.",
+            startblok_domain::format_moment(until)
+        );
+    }
+    Ok(())
 }
 
 async fn import_edexml(

@@ -44,6 +44,10 @@ fn every_command_explains_itself_in_dutch() {
         vec!["user", "create", "--help"],
         vec!["import", "--help"],
         vec!["import", "edexml", "--help"],
+        vec!["koppeling", "--help"],
+        vec!["koppeling", "activeer", "--help"],
+        vec!["koppeling", "roteer", "--help"],
+        vec!["koppeling", "intrek", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -431,5 +435,102 @@ async fn import_edexml_previews_with_dry_run_then_applies_on_both_databases() {
             assert_eq!(out.status.code(), Some(1));
             assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
         }
+    }
+}
+
+/// `koppeling activeer|roteer|intrek`: a new key alone on standard output, once; the database and
+/// everything else the command says never hold it; the keys work and stop as described.
+#[tokio::test]
+async fn koppeling_keys_are_printed_once_and_work_then_stop_on_both_databases() {
+    use startblok_app::koppelingen::{NamedSchool, UwlrFailure};
+    for t in TestDb::all().await {
+        let url = t.url.clone();
+        let out = run(
+            &["school", "create", "--naam", "Demo", "--brin", "99ZZ"],
+            &url,
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let app = App::new(t.db.clone(), Settings::new("http://x"));
+        let here = NamedSchool {
+            brincode: Some("99ZZ".into()),
+            ..Default::default()
+        };
+        let works = |key: String| {
+            let (app, here) = (app.clone(), here.clone());
+            async move {
+                match app
+                    .authenticate_uwlr(
+                        &key,
+                        "BOOM",
+                        "Boom testcentrum",
+                        &here,
+                        startblok_app::now(),
+                    )
+                    .await
+                {
+                    Ok(_) => true,
+                    Err(UwlrFailure::Refused(_)) => false,
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+        };
+        let args = |what: &'static str| {
+            vec![
+                "koppeling",
+                what,
+                "--school",
+                "99ZZ-00",
+                "--applicatie",
+                "boom",
+            ]
+        };
+
+        let out = run(&args("activeer"), &url, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let first = text(&out.stdout).trim().to_string();
+        assert!(first.starts_with("sbk_") && !first.contains(' '), "{first}");
+        assert_eq!(
+            text(&out.stdout).lines().count(),
+            1,
+            "only the key on stdout"
+        );
+        let said = text(&out.stderr);
+        assert!(said.contains(&first[first.len() - 4..]), "{said}");
+        assert!(!said.contains(&first), "the key is not repeated: {said}");
+        assert!(works(first.clone()).await);
+        assert_eq!(t.find_text(&first).await, Vec::<String>::new());
+
+        let out = run(&args("activeer"), &url, None);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("roteer"),
+            "{}",
+            text(&out.stderr)
+        );
+
+        let out = run(&args("roteer"), &url, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let second = text(&out.stdout).trim().to_string();
+        assert_ne!(first, second);
+        assert!(text(&out.stderr).contains("blijft geldig tot"));
+        assert!(
+            works(first.clone()).await,
+            "the old key during the grace period"
+        );
+        assert!(works(second.clone()).await);
+
+        let out = run(&args("intrek"), &url, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).is_empty());
+        assert!(!works(first.clone()).await);
+        assert!(!works(second.clone()).await);
+
+        let mut wrong = args("activeer");
+        wrong[5] = "onbekend";
+        let out = run(&wrong, &url, None);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("boom"), "{}", text(&out.stderr));
+        assert_eq!(t.find_text(&second).await, Vec::<String>::new());
     }
 }
