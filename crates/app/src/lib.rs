@@ -8,6 +8,7 @@ pub mod edexml_import;
 pub mod forms;
 pub mod groups;
 pub mod koppelingen;
+pub mod mail;
 pub mod provisioning;
 pub mod pupils;
 pub mod secrets;
@@ -51,6 +52,8 @@ pub struct App {
     pub settings: Settings,
     /// Imports being applied on this server, with their progress.
     pub jobs: edexml_import::Jobs,
+    /// Where e-mail goes (SMTP, the outbox folder, or memory).
+    pub mailer: mail::Mailer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +152,14 @@ impl App {
             db,
             settings,
             jobs: edexml_import::Jobs::default(),
+            mailer: mail::Mailer::memory(),
         }
+    }
+
+    /// The same app, sending mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: mail::Mailer) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     /// A full link to a path of this instance (`/welkom/…` → `http://host/welkom/…`).
