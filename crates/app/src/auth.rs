@@ -344,6 +344,81 @@ impl App {
     }
 }
 
+/// How long a password-reset link works.
+pub const RESET_VALID: time::Duration = time::Duration::hours(2);
+/// At most this many reset mails per account per hour.
+pub const RESET_PER_HOUR: i64 = 3;
+
+impl App {
+    /// "Wachtwoord vergeten": mails a single-use link (2 hours) to set a new password, when the
+    /// address belongs to an active account. The caller says the same whatever happened, so
+    /// nobody learns which addresses have an account.
+    pub async fn request_password_reset(&self, email: &str, ip: &str) -> AppResult<()> {
+        let Ok(email) = startblok_domain::Email::parse(email) else {
+            return Ok(());
+        };
+        let mut tx = self.db.begin().await?;
+        let Some(user) = users::by_email(&mut tx, email.lookup())
+            .await?
+            .filter(|u| !u.disabled)
+        else {
+            return Ok(());
+        };
+        let t = now();
+        let recent = user_tokens::count_since(
+            &mut tx,
+            user.id,
+            user_tokens::Purpose::Reset,
+            t - time::Duration::hours(1),
+        )
+        .await?;
+        if recent >= RESET_PER_HOUR {
+            return Ok(());
+        }
+        let token = new_token();
+        user_tokens::insert(
+            &mut tx,
+            &hash_token(&token),
+            user.id,
+            user_tokens::Purpose::Reset,
+            t,
+            t + RESET_VALID,
+        )
+        .await?;
+        audit(
+            &mut tx,
+            &Actor::anonymous(ip),
+            "wachtwoord.herstel.gevraagd",
+            Some(("gebruiker", user.id.to_string())),
+            None,
+        )
+        .await?;
+        tx.commit().await.map_err(startblok_db::DbError::from)?;
+        let link = self.link(&format!("/welkom/{token}"));
+        self.send_after_commit(&crate::mail::Mail {
+            to: user.email.clone(),
+            subject: "Nieuw wachtwoord voor Startblok".into(),
+            text: format!(
+                "Beste {naam},
+
+                 Er is gevraagd om een nieuw wachtwoord voor uw account in Startblok ({email}).
+
+                 Kies een nieuw wachtwoord via deze link (2 uur geldig, één keer te gebruiken):
+{link}
+
+                 Heeft u dit niet gevraagd? Dan hoeft u niets te doen: uw wachtwoord blijft zoals het is.
+
+                 Met vriendelijke groet,
+Startblok",
+                naam = user.naam,
+                email = user.email,
+            ),
+        })
+        .await;
+        Ok(())
+    }
+}
+
 pub(crate) async fn hash_off_thread(password: &str) -> Result<String, AppError> {
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || password_hash(&pw))

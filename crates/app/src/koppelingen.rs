@@ -345,6 +345,157 @@ impl App {
         }
     }
 
+    /// Prepares a school's koppeling with an application (creating it, or opening a revoked one
+    /// again) and makes a single-use link, valid for 24 hours, with which a Beheerder of the
+    /// school fetches a new key once. Returns the full link.
+    pub async fn prepare_key_link(
+        &self,
+        school: SchoolId,
+        applicatie: &str,
+        actor: &Actor,
+    ) -> Result<String, KoppelingError> {
+        let mut tx = self.db.begin().await?;
+        let app = self.applicatie(&mut tx, applicatie).await?;
+        let at = now();
+        let k = match koppelingen::koppeling(&mut tx, school, &app.id).await? {
+            Some(k) => {
+                if k.revoked_at.is_some() {
+                    koppelingen::set_revoked(&mut tx, &k.id, None).await?;
+                }
+                k
+            }
+            None => {
+                let k = koppelingen::insert_koppeling(&mut tx, school, &app.id, at).await?;
+                audit(
+                    &mut tx,
+                    actor,
+                    "koppeling.aangemaakt",
+                    Some(("koppeling", k.id.clone())),
+                    Some(school),
+                )
+                .await?;
+                k
+            }
+        };
+        let token = new_token();
+        koppelingen::insert_key_link(&mut tx, &hash_token(&token), &k.id, at, at + KEY_LINK_VALID)
+            .await?;
+        audit(
+            &mut tx,
+            actor,
+            "koppeling.sleutellink.gemaakt",
+            Some(("koppeling", k.id.clone())),
+            Some(school),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(self.link(&format!("/sleutel/{token}")))
+    }
+
+    /// What a key link is, without using it (to show the page before the button).
+    pub async fn key_link(&self, token: &str) -> Result<KeyLinkState, KoppelingError> {
+        let mut c = self.db.conn().await?;
+        let Some(link) = koppelingen::key_link(&mut c, &hash_token(token)).await? else {
+            return Ok(KeyLinkState::Unknown);
+        };
+        if link.used_at.is_some() {
+            return Ok(KeyLinkState::Used);
+        }
+        if link.expires_at <= now() {
+            return Ok(KeyLinkState::Expired);
+        }
+        let k = koppelingen::koppeling_by_id(&mut c, &link.koppeling_id)
+            .await?
+            .ok_or(KoppelingError::NoKoppeling)?;
+        let school = startblok_db::schools::by_id(&mut c, k.school_id)
+            .await?
+            .ok_or(KoppelingError::NoKoppeling)?;
+        let applicatie = koppelingen::applicatie_by_id(&mut c, &k.applicatie_id)
+            .await?
+            .ok_or(KoppelingError::NoKoppeling)?;
+        Ok(KeyLinkState::Ready { school, applicatie })
+    }
+
+    /// Uses a key link and makes the key it promised, to be shown this once. Only for a Beheerder
+    /// of the link's school (`beheerder_of`). Keys that worked until now keep working for the
+    /// grace period (as after a rotation).
+    pub async fn redeem_key_link(
+        &self,
+        token: &str,
+        beheerder_of: &[SchoolId],
+        actor: &Actor,
+    ) -> Result<IssuedKey, KeyLinkError> {
+        let mut tx = self.db.begin().await.map_err(KoppelingError::from)?;
+        let hash = hash_token(token);
+        let link = koppelingen::key_link(&mut tx, &hash)
+            .await
+            .map_err(KoppelingError::from)?
+            .ok_or(KeyLinkError::Unknown)?;
+        let k = koppelingen::koppeling_by_id(&mut tx, &link.koppeling_id)
+            .await
+            .map_err(KoppelingError::from)?
+            .ok_or(KeyLinkError::Unknown)?;
+        if !beheerder_of.contains(&k.school_id) {
+            return Err(KeyLinkError::NotYours);
+        }
+        let at = now();
+        let user = actor.user_id.map(|u| u.to_string()).unwrap_or_default();
+        if !koppelingen::use_key_link(&mut tx, &hash, &user, at)
+            .await
+            .map_err(KoppelingError::from)?
+        {
+            return Err(if link.used_at.is_some() {
+                KeyLinkError::Used
+            } else {
+                KeyLinkError::Expired
+            });
+        }
+        if k.revoked_at.is_some() {
+            koppelingen::set_revoked(&mut tx, &k.id, None)
+                .await
+                .map_err(KoppelingError::from)?;
+        }
+        let until = at + DEFAULT_GRACE;
+        let replaced = koppelingen::end_keys(&mut tx, &k.id, at, until)
+            .await
+            .map_err(KoppelingError::from)?;
+        let issued = issue(&mut tx, &k, at, (replaced > 0).then_some(until)).await?;
+        for action in ["koppeling.sleutel.uitgegeven", "koppeling.sleutel.bekeken"] {
+            audit(
+                &mut tx,
+                actor,
+                action,
+                Some(("koppeling", k.id.clone())),
+                Some(k.school_id),
+            )
+            .await
+            .map_err(KoppelingError::from)?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| KoppelingError::from(DbError::from(e)))?;
+        Ok(issued)
+    }
+
+    /// A new key made by a Beheerder on Instellingen > Boom testcentrum: a rotation when a key
+    /// works (the old one keeps working for the grace period), else a first key. Shown once.
+    pub async fn new_key_for_school(
+        &self,
+        school: SchoolId,
+        applicatie: &str,
+        actor: &Actor,
+    ) -> Result<IssuedKey, KoppelingError> {
+        match self
+            .rotate_key(school, applicatie, DEFAULT_GRACE, actor)
+            .await
+        {
+            Err(KoppelingError::NotActive) | Err(KoppelingError::NoKoppeling) => {
+                self.activate_koppeling(school, applicatie, actor).await
+            }
+            other => other,
+        }
+    }
+
     /// Makes a demo instance's koppeling: Boom testcentrum with klantcode `BOOM-DEMO`, and the
     /// demo school's koppeling active with the manual's example key (marked as a demo key).
     pub(crate) async fn seed_demo_koppeling(&self, school: SchoolId) -> Result<(), KoppelingError> {
@@ -380,6 +531,35 @@ impl App {
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }
+}
+
+/// How long a key link works.
+pub const KEY_LINK_VALID: Duration = Duration::hours(24);
+
+/// What a key link is, before it is used.
+#[derive(Debug, Clone)]
+pub enum KeyLinkState {
+    Unknown,
+    Used,
+    Expired,
+    Ready {
+        school: startblok_db::schools::School,
+        applicatie: Applicatie,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyLinkError {
+    #[error("Deze link bestaat niet.")]
+    Unknown,
+    #[error("Deze link is al gebruikt.")]
+    Used,
+    #[error("Deze link is verlopen.")]
+    Expired,
+    #[error("Deze link is voor een beheerder van een andere school.")]
+    NotYours,
+    #[error(transparent)]
+    Koppeling(#[from] KoppelingError),
 }
 
 /// The outcome of a refused UWLR header check, or a failure of our own.

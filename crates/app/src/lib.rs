@@ -1,6 +1,7 @@
 //! Use cases of Startblok. This crate is the only place that opens transactions; handlers in
 //! `web` and commands in `cli` call one use case each and render its outcome.
 
+pub mod aanvragen;
 pub mod auth;
 pub mod boom_file;
 pub mod demo;

@@ -163,6 +163,17 @@ struct ServeArgs {
     /// Vul de database met de demoschool en demo-accounts (alleen voor uitproberen)
     #[arg(long)]
     demo: bool,
+    /// SMTP-server voor e-mail, bijvoorbeeld smtp://gebruiker:wachtwoord@mail.example.nl:587?tls=required [standaard: geen; e-mails gaan naar MAP/outbox en staan bij Verzonden e-mail]
+    #[arg(long, env = "STARTBLOK_SMTP_URL", value_name = "URL", hide_env = true)]
+    smtp_url: Option<String>,
+    /// Afzender van e-mails [standaard: Startblok <startblok@localhost>]
+    #[arg(
+        long,
+        env = "STARTBLOK_MAIL_FROM",
+        value_name = "ADRES",
+        hide_env = true
+    )]
+    mail_from: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -634,7 +645,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.addr));
-    let app = App::new(db.clone(), Settings::new(public_url.clone()));
+    let from = args
+        .mail_from
+        .clone()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| startblok_app::mail::DEFAULT_FROM.to_string());
+    let mailer = match args.smtp_url.as_deref().map(str::trim) {
+        Some(smtp) if !smtp.is_empty() => {
+            startblok_app::mail::Mailer::smtp(smtp, &from).map_err(|e| format!("e-mail: {e}"))?
+        }
+        _ => startblok_app::mail::Mailer::outbox(args.db.data_dir.join("outbox"), &from)
+            .map_err(|e| format!("e-mail: {e}"))?,
+    };
+    let delivers = mailer.delivers();
+    let app = App::new(db.clone(), Settings::new(public_url.clone())).with_mailer(mailer);
     if args.demo {
         app.seed_demo()
             .await
@@ -653,6 +677,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
     println!("Startblok draait op {public_url}");
     println!("Database: {}", redact(&url));
+    if !delivers {
+        println!(
+            "E-mail: geen SMTP-server ingesteld; e-mails staan in {} en bij Verzonden e-mail (operator).",
+            args.db.data_dir.join("outbox").display()
+        );
+    }
     if args.demo {
         println!(
             "\nDemo-accounts (wachtwoord voor allemaal: {}):",

@@ -21,7 +21,7 @@ pub struct Applicatie {
     pub updated_at: OffsetDateTime,
 }
 
-fn applicatie(r: &AnyRow) -> Result<Applicatie> {
+fn applicatie_row(r: &AnyRow) -> Result<Applicatie> {
     Ok(Applicatie {
         id: text(r, "id")?,
         slug: text(r, "slug")?,
@@ -40,7 +40,7 @@ pub async fn applicaties(conn: &mut Conn) -> Result<Vec<Applicatie>> {
     )))
     .fetch_all(conn)
     .await?;
-    rows.iter().map(applicatie).collect()
+    rows.iter().map(applicatie_row).collect()
 }
 
 pub async fn applicatie_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<Applicatie>> {
@@ -50,7 +50,7 @@ pub async fn applicatie_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<Ap
     .bind(slug.to_string())
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(applicatie).transpose()
+    row.as_ref().map(applicatie_row).transpose()
 }
 
 /// The application a UWLR sender names itself as: klantcode and klantnaam must both match.
@@ -66,7 +66,7 @@ pub async fn applicatie_by_klant(
     .bind(klantnaam.to_string())
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(applicatie).transpose()
+    row.as_ref().map(applicatie_row).transpose()
 }
 
 /// Changes an application's client identification; another application's klantcode gives
@@ -328,4 +328,106 @@ pub async fn by_valid_key_hash(
         Some(r) => Ok(Some((koppeling_row(&r)?, text(&r, "key_hash")?))),
         None => Ok(None),
     }
+}
+
+/// A single-use link to fetch a key: its koppeling, and whether it can still be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLink {
+    pub koppeling_id: String,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+pub async fn insert_key_link(
+    conn: &mut Conn,
+    token_hash: &str,
+    koppeling: &str,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO key_links (token_hash, koppeling_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash.to_string())
+    .bind(koppeling.to_string())
+    .bind(format_ts(now))
+    .bind(format_ts(expires_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A link by its token's hash, used or not (to say clearly why it no longer works).
+pub async fn key_link(conn: &mut Conn, token_hash: &str) -> Result<Option<KeyLink>> {
+    let row = sqlx::query(
+        "SELECT koppeling_id, expires_at, used_at FROM key_links WHERE token_hash = $1",
+    )
+    .bind(token_hash.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref()
+        .map(|r| {
+            Ok(KeyLink {
+                koppeling_id: text(r, "koppeling_id")?,
+                expires_at: ts(r, "expires_at")?,
+                used_at: opt_ts(r, "used_at")?,
+            })
+        })
+        .transpose()
+}
+
+/// Uses a link, atomically: true when it was unused and unexpired (and is now used).
+pub async fn use_key_link(
+    conn: &mut Conn,
+    token_hash: &str,
+    user: &str,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE key_links SET used_at = $2, used_by = $3 \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash.to_string())
+    .bind(format_ts(now))
+    .bind(user.to_string())
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The koppeling by id.
+pub async fn koppeling_by_id(conn: &mut Conn, koppeling: &str) -> Result<Option<Koppeling>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KOPPELING_COLUMNS} FROM koppelingen k WHERE k.id = $1"
+    )))
+    .bind(koppeling.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(koppeling_row).transpose()
+}
+
+/// Whether the koppeling has an unused, unexpired key link (a key waits to be fetched).
+pub async fn has_open_key_link(
+    conn: &mut Conn,
+    koppeling: &str,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM key_links WHERE koppeling_id = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(koppeling.to_string())
+    .bind(format_ts(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, "n")? > 0)
+}
+
+pub async fn applicatie_by_id(conn: &mut Conn, applicatie: &str) -> Result<Option<Applicatie>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {APPLICATIE_COLUMNS} FROM applicaties a WHERE a.id = $1"
+    )))
+    .bind(applicatie.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(applicatie_row).transpose()
 }

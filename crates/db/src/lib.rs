@@ -5,6 +5,7 @@
 //! Functions take a `&mut Conn` so that the `app` crate decides where transactions begin and end;
 //! every school-scoped function takes the `SchoolId` first.
 
+pub mod aanvragen;
 pub mod audit;
 pub mod boom_uploads;
 pub mod groups;

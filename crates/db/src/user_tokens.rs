@@ -114,3 +114,21 @@ pub async fn revoke_all_for_user(conn: &mut Conn, user: UserId, now: OffsetDateT
         .await?;
     Ok(())
 }
+
+/// How many links of a purpose a user got since `since` (to limit reset mails).
+pub async fn count_since(
+    conn: &mut Conn,
+    user: UserId,
+    purpose: Purpose,
+    since: OffsetDateTime,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
+    )
+    .bind(user.to_string())
+    .bind(purpose.as_str().to_string())
+    .bind(format_ts(since))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")?)
+}

@@ -46,3 +46,38 @@ CREATE TABLE koppeling_keys (
     CONSTRAINT koppeling_keys_hash_key UNIQUE (key_hash)
 );
 CREATE INDEX koppeling_keys_koppeling_idx ON koppeling_keys (koppeling_id);
+
+-- Single-use links (24 hours) that let a Beheerder of the school fetch a new key once, after
+-- logging in. The key is made when the link is used, so no key waits anywhere in the clear.
+CREATE TABLE key_links (
+    token_hash      TEXT PRIMARY KEY,
+    koppeling_id    TEXT NOT NULL REFERENCES koppelingen (id) ON DELETE CASCADE,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    used_at         TEXT,
+    used_by         TEXT
+);
+CREATE INDEX key_links_koppeling_idx ON key_links (koppeling_id);
+
+-- Requests for a koppeling from the public order form, for the operator to process.
+CREATE TABLE koppeling_aanvragen (
+    id              TEXT PRIMARY KEY,
+    soort           TEXT NOT NULL CHECK (soort IN ('nieuw', 'bestaand')),
+    schoolnaam      TEXT NOT NULL,
+    brin            TEXT NOT NULL,
+    dependance      TEXT NOT NULL,
+    contactnaam     TEXT NOT NULL,
+    email           TEXT NOT NULL,
+    telefoon        TEXT NOT NULL,
+    las             TEXT NOT NULL,
+    opmerking       TEXT NOT NULL,
+    -- A hash of the sender's address, only to limit how many requests one sender makes.
+    source_hash     TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('open', 'verwerkt', 'afgewezen')),
+    created_at      TEXT NOT NULL,
+    decided_at      TEXT,
+    decided_by      TEXT,
+    school_id       TEXT REFERENCES schools (id) ON DELETE SET NULL
+);
+CREATE INDEX koppeling_aanvragen_status_idx ON koppeling_aanvragen (status, created_at);
+CREATE INDEX koppeling_aanvragen_source_idx ON koppeling_aanvragen (source_hash, created_at);
