@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A BRIN number: two digits followed by two letters or digits, upper case (e.g. `99ZZ`).
+/// A BRIN number: two digits followed by two letters, upper case (e.g. `99ZZ`), as DUO gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Brin(String);
 
@@ -15,7 +15,7 @@ pub struct Dependance(String);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SchoolCodeError {
     #[error(
-        "Een BRIN-nummer bestaat uit twee cijfers en twee letters of cijfers, bijvoorbeeld 99ZZ."
+        "Een BRIN-nummer bestaat uit twee cijfers en twee letters, bijvoorbeeld 99ZZ."
     )]
     Brin,
     #[error("Een dependancecode bestaat uit twee cijfers, bijvoorbeeld 00.")]
@@ -31,8 +31,8 @@ impl Brin {
         let ok = b.len() == 4
             && b[0].is_ascii_digit()
             && b[1].is_ascii_digit()
-            && b[2].is_ascii_alphanumeric()
-            && b[3].is_ascii_alphanumeric();
+            && b[2].is_ascii_alphabetic()
+            && b[3].is_ascii_alphabetic();
         if ok {
             Ok(Self(s))
         } else {
@@ -112,6 +112,10 @@ mod tests {
     #[test]
     fn malformed_school_codes_are_refused_with_the_reason() {
         assert_eq!("AB12-00".parse::<SchoolCode>(), Err(SchoolCodeError::Brin));
+        // Two digits and two letters (\d\d[A-Z]{2}): digits at the end are no BRIN.
+        for bad in ["1234-00", "12A4-00", "123Z-00"] {
+            assert_eq!(bad.parse::<SchoolCode>(), Err(SchoolCodeError::Brin), "{bad}");
+        }
         assert_eq!(
             "99ZZ-0A".parse::<SchoolCode>(),
             Err(SchoolCodeError::Dependance)
