@@ -413,7 +413,10 @@ impl App {
         let applicatie = koppelingen::applicatie_by_id(&mut c, &k.applicatie_id)
             .await?
             .ok_or(KoppelingError::NoKoppeling)?;
-        Ok(KeyLinkState::Ready { school, applicatie })
+        Ok(KeyLinkState::Ready {
+            school: Box::new(school),
+            applicatie: Box::new(applicatie),
+        })
     }
 
     /// Uses a key link and makes the key it promised, to be shown this once. Only for a Beheerder
@@ -543,8 +546,8 @@ pub enum KeyLinkState {
     Used,
     Expired,
     Ready {
-        school: startblok_db::schools::School,
-        applicatie: Applicatie,
+        school: Box<startblok_db::schools::School>,
+        applicatie: Box<Applicatie>,
     },
 }
 
