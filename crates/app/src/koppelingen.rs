@@ -499,6 +499,67 @@ impl App {
         }
     }
 
+    /// One registered application.
+    pub async fn applicatie_by_id(&self, id: &str) -> Result<Option<Applicatie>, KoppelingError> {
+        let mut c = self.db.conn().await?;
+        Ok(koppelingen::applicatie_by_id(&mut c, id).await?)
+    }
+
+    /// Changes an application's klantnaam and klantcode (what a UWLR sender must name itself),
+    /// audited. Errors come back per field.
+    pub async fn update_applicatie(
+        &self,
+        id: &str,
+        klantnaam: &str,
+        klantcode: &str,
+        actor: &Actor,
+    ) -> Result<Result<(), crate::forms::FormErrors>, KoppelingError> {
+        let mut errors = crate::forms::FormErrors::default();
+        let klantnaam = klantnaam.trim();
+        let klantcode = klantcode.trim();
+        if klantnaam.is_empty() || klantnaam.chars().count() > 100 {
+            errors.add("klantnaam", "Vul de klantnaam in (hoogstens 100 tekens), precies zoals de applicatie hem meestuurt.");
+        }
+        if klantcode.is_empty()
+            || klantcode.chars().count() > 64
+            || klantcode
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            errors.add("klantcode", "Vul de klantcode in (hoogstens 64 tekens, zonder spaties), precies zoals de applicatie hem meestuurt.");
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        if koppelingen::applicatie_by_id(&mut tx, id).await?.is_none() {
+            return Err(KoppelingError::NoSuchApplicatie(
+                id.to_string(),
+                String::new(),
+            ));
+        }
+        match koppelingen::update_klant(&mut tx, id, klantnaam, klantcode, now()).await {
+            Err(DbError::Duplicate) => {
+                errors.add(
+                    "klantcode",
+                    "Een andere applicatie heeft deze klantcode al.",
+                );
+                return Ok(Err(errors));
+            }
+            other => other?,
+        }
+        audit(
+            &mut tx,
+            actor,
+            "applicatie.gewijzigd",
+            Some(("applicatie", id.to_string())),
+            None,
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(Ok(()))
+    }
+
     /// Makes a demo instance's koppeling: Boom testcentrum with klantcode `BOOM-DEMO`, and the
     /// demo school's koppeling active with the manual's example key (marked as a demo key).
     pub(crate) async fn seed_demo_koppeling(&self, school: SchoolId) -> Result<(), KoppelingError> {

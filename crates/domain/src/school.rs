@@ -14,9 +14,7 @@ pub struct Dependance(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SchoolCodeError {
-    #[error(
-        "Een BRIN-nummer bestaat uit twee cijfers en twee letters, bijvoorbeeld 99ZZ."
-    )]
+    #[error("Een BRIN-nummer bestaat uit twee cijfers en twee letters, bijvoorbeeld 99ZZ.")]
     Brin,
     #[error("Een dependancecode bestaat uit twee cijfers, bijvoorbeeld 00.")]
     Dependance,
@@ -114,7 +112,11 @@ mod tests {
         assert_eq!("AB12-00".parse::<SchoolCode>(), Err(SchoolCodeError::Brin));
         // Two digits and two letters (\d\d[A-Z]{2}): digits at the end are no BRIN.
         for bad in ["1234-00", "12A4-00", "123Z-00"] {
-            assert_eq!(bad.parse::<SchoolCode>(), Err(SchoolCodeError::Brin), "{bad}");
+            assert_eq!(
+                bad.parse::<SchoolCode>(),
+                Err(SchoolCodeError::Brin),
+                "{bad}"
+            );
         }
         assert_eq!(
             "99ZZ-0A".parse::<SchoolCode>(),

@@ -57,6 +57,17 @@ impl Chrome {
         }
         if u.user.is_operator {
             nav.push(item("Scholen", "/beheer".into(), current_path));
+            nav.push(item("Aanvragen", "/beheer/aanvragen".into(), current_path));
+            nav.push(item(
+                "Applicaties",
+                "/beheer/applicaties".into(),
+                current_path,
+            ));
+            nav.push(item(
+                "Verzonden e-mail",
+                "/beheer/e-mail".into(),
+                current_path,
+            ));
         }
         if nav.len() == 1 {
             // A lone item is no menu.
@@ -143,7 +154,7 @@ fn chrome_user(user: &CurrentUser) -> ChromeUser {
 
 /// A menu item is current on its own page and on the pages below it ("Start" only on itself).
 fn item(label: &'static str, href: String, current_path: &str) -> NavItem {
-    let current = if label == "Start" {
+    let current = if label == "Start" || href == "/beheer" {
         current_path == href
     } else {
         current_path == href || current_path.starts_with(&format!("{href}/"))

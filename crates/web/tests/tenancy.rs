@@ -56,7 +56,15 @@ fn concrete(app: &TestApp, path: &str, school: &str, owner: &str) -> String {
         .replace("{school}", school)
         .replace("{token}", "onbekend-token-0000000000000000000000000000")
         .replace("{*path}", "startblok.css");
-    for kind in ["leerling", "groep", "toetsdoel", "upload", "import"] {
+    for kind in [
+        "leerling",
+        "groep",
+        "toetsdoel",
+        "upload",
+        "import",
+        "aanvraag",
+        "applicatie",
+    ] {
         let param = format!("{{{kind}}}");
         if out.contains(&param) {
             out = out.replace(&param, &app.object(owner, kind));

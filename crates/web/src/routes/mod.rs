@@ -2,6 +2,7 @@
 //! [`router`] builds the axum router from it and wraps each route in the guard for its rule,
 //! and the tenancy test walks the same list, so a route without a rule cannot exist.
 
+pub mod aanvragen;
 pub mod account;
 pub mod auth;
 pub mod beheer;
@@ -10,6 +11,7 @@ pub mod import;
 pub mod pupils;
 pub mod school;
 pub mod settings;
+pub mod sleutel;
 pub mod system;
 
 use std::time::Duration;
@@ -77,6 +79,10 @@ pub fn table() -> Vec<RouteDef> {
         r(M::POST, "/s/{school}/instellingen/boomnummers/bestand", School(BEHEERDER), post(settings::boom_file::upload)),
         r(M::GET, "/s/{school}/instellingen/boomnummers/bestand/{upload}", School(BEHEERDER), get(settings::boom_file::mapping_or_preview)),
         r(M::POST, "/s/{school}/instellingen/boomnummers/bestand/{upload}", School(BEHEERDER), post(settings::boom_file::apply)),
+        r(M::GET, "/s/{school}/instellingen/boom-testcentrum", School(BEHEERDER), get(settings::koppeling::page)),
+        r(M::POST, "/s/{school}/instellingen/boom-testcentrum", School(BEHEERDER), post(settings::koppeling::act)),
+        r(M::GET, "/s/{school}/instellingen/boom-testcentrum/intrekken", School(BEHEERDER), get(settings::koppeling::revoke_form)),
+        r(M::POST, "/s/{school}/instellingen/boom-testcentrum/intrekken", School(BEHEERDER), post(settings::koppeling::revoke)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), get(settings::get::toetsdoelen)),
         r(M::POST, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), post(settings::post::add_toetsdoel)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen/{toetsdoel}", School(BEHEERDER), get(settings::get::toetsdoel)),
@@ -100,6 +106,20 @@ pub fn table() -> Vec<RouteDef> {
         r(M::GET, "/s/{school}/importeren/{import}", School(BEHEERDER), get(import::get::import)),
         r(M::POST, "/s/{school}/importeren/{import}", School(BEHEERDER), post(import::post::decide)),
         r(M::GET, "/beheer", Operator, get(beheer::get::schools)),
+        r(M::GET, "/beheer/aanvragen", Operator, get(beheer::get::aanvragen)),
+        r(M::GET, "/beheer/aanvragen/{aanvraag}", Operator, get(beheer::get::aanvraag)),
+        r(M::POST, "/beheer/aanvragen/{aanvraag}", Operator, post(beheer::post::decide)),
+        r(M::GET, "/beheer/applicaties", Operator, get(beheer::get::applicaties)),
+        r(M::GET, "/beheer/applicaties/{applicatie}", Operator, get(beheer::get::applicatie)),
+        r(M::POST, "/beheer/applicaties/{applicatie}", Operator, post(beheer::post::save_applicatie)),
+        r(M::GET, "/beheer/e-mail", Operator, get(beheer::get::mail)),
+        r(M::GET, "/koppeling-aanvragen", Public, get(aanvragen::get::form)),
+        r(M::POST, "/koppeling-aanvragen", Public, post(aanvragen::post::submit)),
+        r(M::GET, "/koppeling-aanvragen/ontvangen", Public, get(aanvragen::get::received)),
+        r(M::GET, "/wachtwoord-vergeten", Public, get(auth::get::forgot_form)),
+        r(M::POST, "/wachtwoord-vergeten", Public, post(auth::post::forgot)),
+        r(M::GET, "/sleutel/{token}", LoggedIn, get(sleutel::get::link)),
+        r(M::POST, "/sleutel/{token}", LoggedIn, post(sleutel::post::redeem)),
     ]
 }
 

@@ -274,6 +274,29 @@ async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static 
         out.insert((school.to_string(), "toetsdoel"), doel);
         out.insert((school.to_string(), "groep"), groep);
         out.insert((school.to_string(), "leerling"), leerling);
+        // Operator objects (not of a school): a request for a koppeling and an application.
+        let mut form = startblok_app::aanvragen::AanvraagInput {
+            soort: "bestaand".into(),
+            schoolnaam: s.naam.clone(),
+            brin: brin.into(),
+            dependance: dep.into(),
+            contactnaam: "Contact".into(),
+            email: "contact@school.test".into(),
+            telefoon: "030 123 45 67".into(),
+            las: "esis".into(),
+            opmerking: String::new(),
+        };
+        form.schoolnaam = s.naam.clone();
+        let aanvraag = app.submit_aanvraag(&form, "127.0.0.9").await.unwrap();
+        out.insert((school.to_string(), "aanvraag"), aanvraag.id);
+        let boom = app
+            .applicaties()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.slug == "boom")
+            .unwrap();
+        out.insert((school.to_string(), "applicatie"), boom.id);
     }
     out
 }

@@ -68,3 +68,13 @@ pub(super) fn expired_link() -> Result<Response, WebError> {
     };
     Ok((StatusCode::GONE, render(&page)?).into_response())
 }
+
+pub async fn forgot_form() -> Result<Response, WebError> {
+    let page = super::ForgotPage {
+        chrome: Chrome::bare("Wachtwoord vergeten"),
+        email: String::new(),
+        errors: FormErrors::default(),
+        sent: false,
+    };
+    Ok(render(&page)?.into_response())
+}

@@ -38,3 +38,13 @@ pub fn safe_return(terug: &str) -> Option<&str> {
         && !terug.starts_with("/inloggen");
     ok.then_some(terug)
 }
+
+#[derive(Template)]
+#[template(path = "password_forgot.html")]
+pub struct ForgotPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub errors: FormErrors,
+    /// The form was sent: say what happens next (the same whether the address is known or not).
+    pub sent: bool,
+}

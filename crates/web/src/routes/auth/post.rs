@@ -153,3 +153,39 @@ pub async fn welcome(
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Always the same answer, so nobody learns which addresses have an account.
+pub async fn forgot(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, WebError> {
+    let mut errors = FormErrors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "Vul het e-mailadres van uw account in.");
+    } else if let Err(e) = startblok_domain::Email::parse(&form.email) {
+        errors.add("email", e.to_string());
+    }
+    let sent = errors.is_empty();
+    if sent {
+        state.app.request_password_reset(&form.email, &ip.0).await?;
+    }
+    let page = super::ForgotPage {
+        chrome: Chrome::bare("Wachtwoord vergeten").with_errors(!sent),
+        email: form.email,
+        errors,
+        sent,
+    };
+    let status = if sent {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(&page)?).into_response())
+}

@@ -34,3 +34,183 @@ pub async fn schools(
     };
     Ok(render(&page)?.into_response())
 }
+
+#[derive(serde::Deserialize, Default)]
+pub struct AanvragenQuery {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn aanvragen(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<AanvragenQuery>,
+) -> Result<Response, WebError> {
+    let status = match q.status.as_str() {
+        "verwerkt" | "afgewezen" => q.status.clone(),
+        _ => "open".to_string(),
+    };
+    let mut tabs = Vec::new();
+    for s in ["open", "verwerkt", "afgewezen"] {
+        let n = state.app.aanvragen(s).await.map_err(internal)?.len();
+        tabs.push((s, format!("{} ({n})", super::status_label(s))));
+    }
+    let rows = state
+        .app
+        .aanvragen(&status)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|a| super::AanvraagRow {
+            ontvangen: startblok_domain::format_moment(a.created_at),
+            code: format!("{}-{}", a.brin, a.dependance),
+            contact: format!("{} ({})", a.contactnaam, a.email),
+            soort: super::soort_label(&a.soort),
+            schoolnaam: a.schoolnaam,
+            id: a.id,
+        })
+        .collect();
+    let page = super::AanvragenPage {
+        chrome: Chrome::for_user("Aanvragen", &user, "/beheer/aanvragen"),
+        status,
+        tabs,
+        rows,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+fn internal(e: impl std::fmt::Display) -> WebError {
+    WebError::Internal(e.to_string())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct AanvraagQuery {
+    #[serde(default)]
+    afwijzen: Option<String>,
+    #[serde(default)]
+    verwerkt: Option<String>,
+}
+
+pub async fn aanvraag(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<AanvraagQuery>,
+) -> Result<Response, WebError> {
+    let view = match state.app.aanvraag(&id).await {
+        Ok(v) => v,
+        Err(startblok_app::aanvragen::AanvraagError::NotFound) => return Err(WebError::NotFound),
+        Err(e) => return Err(internal(e)),
+    };
+    let a = view.aanvraag;
+    let notice = match (&q.verwerkt, &a.status[..]) {
+        (Some(_), "verwerkt") => format!(
+            "Verwerkt. {} kreeg een e-mail met de link voor de sleutel{}.",
+            a.email,
+            if state.app.mailer.delivers() {
+                ""
+            } else {
+                " (zie Verzonden e-mail: er is geen SMTP-server ingesteld)"
+            }
+        ),
+        (None, "afgewezen") | (Some(_), "afgewezen") => String::new(),
+        _ => String::new(),
+    };
+    let page = super::AanvraagPage {
+        chrome: Chrome::for_user(
+            &format!("Aanvraag van {}", a.schoolnaam),
+            &user,
+            "/beheer/aanvragen",
+        ),
+        status_label: super::status_label(&a.status).to_string(),
+        ontvangen: startblok_domain::format_moment(a.created_at),
+        soort: super::soort_label(&a.soort).to_string(),
+        code: format!("{}-{}", a.brin, a.dependance),
+        las: startblok_app::aanvragen::las_label(&a.las).to_string(),
+        behandeld: match (&a.decided_at, &a.decided_by) {
+            (Some(t), Some(by)) => format!("{} door {by}", startblok_domain::format_moment(*t)),
+            _ => String::new(),
+        },
+        existing: view
+            .school
+            .as_ref()
+            .map(|s| format!("{} ({})", s.naam, s.code))
+            .unwrap_or_default(),
+        active_koppeling: view.active_koppeling,
+        confirm_reject: q.afwijzen.is_some(),
+        notice,
+        a,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn applicaties(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let rows = state
+        .app
+        .applicaties()
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|a| super::ApplicatieRow {
+            gewijzigd: startblok_domain::format_moment(a.updated_at),
+            id: a.id,
+            naam: a.naam,
+            klantnaam: a.klantnaam,
+            klantcode: a.klantcode,
+        })
+        .collect();
+    let page = super::ApplicatiesPage {
+        chrome: Chrome::for_user("Applicaties", &user, "/beheer/applicaties"),
+        rows,
+        notice: if q.contains_key("opgeslagen") {
+            "De applicatie is opgeslagen."
+        } else {
+            ""
+        },
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn applicatie(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let a = state
+        .app
+        .applicatie_by_id(&id)
+        .await
+        .map_err(internal)?
+        .ok_or(WebError::NotFound)?;
+    let page = super::ApplicatiePage {
+        chrome: Chrome::for_user(&a.naam, &user, "/beheer/applicaties"),
+        id: a.id,
+        naam: a.naam,
+        klantnaam: a.klantnaam,
+        klantcode: a.klantcode,
+        errors: crate::forms::FormErrors::default(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn mail(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    let mails = state.app.mailer.sent().map(|list| {
+        list.into_iter()
+            .map(|m| super::MailRow {
+                to: m.mail.to,
+                subject: m.mail.subject,
+                at: startblok_domain::format_moment(m.at),
+                text: m.mail.text,
+            })
+            .collect()
+    });
+    let page = super::MailPage {
+        chrome: Chrome::for_user("Verzonden e-mail", &user, "/beheer/e-mail"),
+        mails,
+    };
+    Ok(render(&page)?.into_response())
+}

@@ -2,6 +2,7 @@
 
 pub mod boom_file;
 pub mod get;
+pub mod koppeling;
 pub mod post;
 
 use askama::Template;

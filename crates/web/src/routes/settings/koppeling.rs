@@ -1,0 +1,220 @@
+//! Instellingen > Boom testcentrum (Beheerder): the koppeling's state, the key's last 4
+//! characters, how to enter a key in Boom testcentrum, a new key (shown once), and revocation
+//! after a confirmation page. The list of deliveries and errors comes with the intake.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use startblok_app::koppelingen::{BOOM, KoppelingState};
+use startblok_db::koppelingen::KeyOrigin;
+use startblok_domain::format_moment;
+
+use crate::AppState;
+use crate::access::{ClientIp, CurrentUser, SchoolScope};
+use crate::chrome::Chrome;
+use crate::error::{WebError, render};
+use crate::routes::sleutel::KeyShownPage;
+
+#[derive(Template)]
+#[template(path = "boom_koppeling.html")]
+pub struct KoppelingPage {
+    pub chrome: Chrome,
+    pub base: String,
+    pub koppeling: Option<KoppelingView>,
+    pub has_valid: bool,
+    pub notice: &'static str,
+}
+
+pub struct KoppelingView {
+    pub applicatie: String,
+    pub state: &'static str,
+    pub state_class: &'static str,
+    pub state_detail: String,
+    pub keys: Vec<KeyView>,
+    pub demo: bool,
+    pub link_waiting: bool,
+}
+
+pub struct KeyView {
+    pub last4: String,
+    pub until: String,
+    pub demo: bool,
+}
+
+#[derive(Template)]
+#[template(path = "boom_revoke.html")]
+pub struct RevokePage {
+    pub chrome: Chrome,
+    pub base: String,
+}
+
+fn base(scope: &SchoolScope) -> String {
+    format!("/s/{}", scope.code())
+}
+
+fn path(scope: &SchoolScope) -> String {
+    format!("{}/instellingen/boom-testcentrum", base(scope))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Said {
+    #[serde(default)]
+    ingetrokken: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    Query(said): Query<Said>,
+) -> Result<Response, WebError> {
+    let all = state
+        .app
+        .koppeling_status(scope.school.id)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let status = all.into_iter().find(|k| k.applicatie.slug == BOOM);
+    let link_waiting = match &status {
+        Some(k) => {
+            let mut c = state.app.db.conn().await?;
+            startblok_db::koppelingen::has_open_key_link(
+                &mut c,
+                &k.koppeling.id,
+                startblok_app::now(),
+            )
+            .await?
+        }
+        None => false,
+    };
+    let has_valid = status.as_ref().is_some_and(|k| !k.valid_keys.is_empty());
+    let koppeling = status.map(|k| {
+        let (state, class, detail) = match &k.state {
+            KoppelingState::Aangevraagd => (
+                "Aangevraagd",
+                "sb-state--wait",
+                "Er is nog geen sleutel opgehaald.".to_string(),
+            ),
+            KoppelingState::SleutelUitgegeven => (
+                "Sleutel uitgegeven",
+                "sb-state--wait",
+                "Boom testcentrum heeft nog niets gestuurd.".to_string(),
+            ),
+            KoppelingState::Verbonden(t) => (
+                "Verbonden",
+                "sb-state--ok",
+                format!("sinds het eerste bericht op {}", format_moment(*t)),
+            ),
+            KoppelingState::Ingetrokken(t) => (
+                "Ingetrokken",
+                "sb-state--off",
+                format!("op {}", format_moment(*t)),
+            ),
+        };
+        let keys: Vec<KeyView> = k
+            .valid_keys
+            .iter()
+            .map(|key| KeyView {
+                last4: key.last4.clone(),
+                until: key.valid_until.map(format_moment).unwrap_or_default(),
+                demo: key.origin == KeyOrigin::Demo,
+            })
+            .collect();
+        KoppelingView {
+            applicatie: k.applicatie.naam.clone(),
+            state,
+            state_class: class,
+            state_detail: detail,
+            demo: keys.iter().any(|k| k.demo),
+            keys,
+            link_waiting,
+        }
+    });
+    let page = KoppelingPage {
+        chrome: Chrome::for_school(
+            "Boom testcentrum",
+            &user,
+            &scope,
+            &format!("{}/instellingen", base(&scope)),
+        ),
+        base: base(&scope),
+        koppeling,
+        has_valid,
+        notice: if said.ingetrokken.is_some() {
+            "De koppeling is ingetrokken. Geen enkele sleutel werkt nog."
+        } else {
+            ""
+        },
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Action {
+    #[serde(default)]
+    actie: String,
+}
+
+/// A new key (a rotation when one works), shown once in this answer.
+pub async fn act(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+    Form(form): Form<Action>,
+) -> Result<Response, WebError> {
+    if form.actie != "nieuwe-sleutel" {
+        return Ok(Redirect::to(&path(&scope)).into_response());
+    }
+    let issued = state
+        .app
+        .new_key_for_school(scope.school.id, BOOM, &user.actor(&ip))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let page = KeyShownPage {
+        chrome: Chrome::for_school(
+            "Uw nieuwe autorisatiesleutel",
+            &user,
+            &scope,
+            &format!("{}/instellingen", base(&scope)),
+        ),
+        school: scope.school.naam.clone(),
+        applicatie: "Boom testcentrum".into(),
+        key: issued.reveal().to_string(),
+        previous_until: issued.previous_valid_until.map(format_moment),
+        settings: path(&scope),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn revoke_form(user: CurrentUser, scope: SchoolScope) -> Result<Response, WebError> {
+    let page = RevokePage {
+        chrome: Chrome::for_school(
+            "Koppeling intrekken",
+            &user,
+            &scope,
+            &format!("{}/instellingen", base(&scope)),
+        ),
+        base: base(&scope),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+) -> Result<Response, WebError> {
+    match state
+        .app
+        .revoke_koppeling(scope.school.id, BOOM, &user.actor(&ip))
+        .await
+    {
+        Ok(_) | Err(startblok_app::koppelingen::KoppelingError::NoKoppeling) => {
+            Ok(Redirect::to(&format!("{}?ingetrokken=1", path(&scope))).into_response())
+        }
+        Err(e) => Err(WebError::Internal(e.to_string())),
+    }
+}
