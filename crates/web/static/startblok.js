@@ -67,6 +67,34 @@
         }, 0);
       });
     });
+    // Copy buttons (data-kopieer="ID"): copy the text of element ID, and say so. Without
+    // JavaScript the button stays hidden and the text can be selected by hand.
+    document.querySelectorAll("button[data-kopieer]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-kopieer"));
+      var status = document.getElementById(button.getAttribute("data-kopieer") + "-status");
+      if (!source) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var text = source.textContent.trim();
+        var done = function () {
+          if (status) { status.textContent = button.getAttribute("data-gekopieerd") || "Gekopieerd"; }
+        };
+        var fallback = function () {
+          var range = document.createRange();
+          range.selectNodeContents(source);
+          var selection = window.getSelection();
+          selection.removeAllRanges();
+          selection.addRange(range);
+          try { if (document.execCommand("copy")) { done(); return; } } catch (e) { /* below */ }
+          if (status) { status.textContent = "Selecteer de sleutel en kopieer hem met Ctrl+C."; }
+        };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(text).then(done, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
     window.addEventListener("beforeunload", function (event) {
       if (dirty && !submitting) {
         event.preventDefault();

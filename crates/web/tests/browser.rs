@@ -343,6 +343,179 @@ async fn invitation_link_and_switching_schools() {
     .await;
 }
 
+/// Steps 1 and 2 of the manual, the whole path: the public order form (errors at the field,
+/// input kept), the operator processing the request, the mails arriving at a real SMTP server,
+/// the new Beheerder choosing a password and fetching the key once through the link, the link
+/// refusing a second use, a rotation (both keys work) and a revocation (none works). No key is
+/// in the database, in a mail or in the log.
+#[tokio::test]
+async fn a_school_orders_the_koppeling_and_its_beheerder_fetches_rotates_and_revokes_the_key() {
+    let logs = common::captured_logs();
+    walk(|p| async move {
+        let smtp = startblok_testsmtp::TestSmtp::start().await;
+        let mailer =
+            startblok_app::mail::Mailer::smtp(&smtp.url(), "Startblok <noreply@startblok.test>")
+                .unwrap();
+        let app = common::spawn_with(startblok_db::testing::TestDb::sqlite().await, mailer).await;
+
+        // From the login page to the order form.
+        p.goto(&app.url("/inloggen")).await;
+        p.click_link("Vraag de koppeling met Boom testcentrum aan").await;
+        p.wait_path("/koppeling-aanvragen").await;
+        p.check("aanvraag-formulier").await;
+
+        // A wrong BRIN and no choices: the errors at their fields, what was typed kept.
+        p.type_into("#schoolnaam", "De Regenboog").await;
+        p.type_into("#brin", "1234").await;
+        p.type_into("#contactnaam", "Ayşe Yılmaz").await;
+        p.type_into("#email", "ayse@regenboog.example").await;
+        p.type_into("#telefoon", "030 123 45 67").await;
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_title_prefix("Fout: ").await;
+        assert!(p.text("#brin-fout").await.contains("twee cijfers en twee letters"));
+        assert!(!p.text("#soort-fout").await.is_empty());
+        assert!(!p.text("#las-fout").await.is_empty());
+        assert_eq!(
+            p.attr("#schoolnaam", "value").await.as_deref(),
+            Some("De Regenboog")
+        );
+        assert_eq!(p.attr("#contactnaam", "value").await.as_deref(), Some("Ayşe Yılmaz"));
+        p.check("aanvraag-fouten").await;
+
+        p.click("#soort-nieuw").await;
+        p.type_into("#brin", "12ab").await;
+        p.find("#las")
+            .await
+            .select_by_value("parnassys")
+            .await
+            .expect("choose LAS");
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_path("/koppeling-aanvragen/ontvangen").await;
+        assert_eq!(p.text("h1").await, "Aanvraag ontvangen");
+        p.check("aanvraag-ontvangen").await;
+        let confirm = smtp.wait_for("ayse@regenboog.example", "Uw aanvraag").await;
+        assert!(confirm.text().contains("12AB-00"));
+
+        // The operator processes it.
+        p.login(&app, Who::Operator).await;
+        p.click("nav.sb-nav a[href='/beheer/aanvragen']").await;
+        p.wait_path("/beheer/aanvragen").await;
+        p.check("operator-aanvragen").await;
+        let href = p
+            .js("return [...document.querySelectorAll('tbody tr')].find(r => r.textContent.includes('De Regenboog')).querySelector('a').getAttribute('href')")
+            .await;
+        p.click(&format!("a[href='{}']", href.as_str().unwrap())).await;
+        p.wait_js("return document.querySelector('h1').textContent.includes('De Regenboog')")
+            .await;
+        assert!(p.text("main").await.contains("maakt de school aan"));
+        p.check("operator-aanvraag").await;
+        p.click_button("Aanvraag verwerken").await;
+        p.wait_js("return location.search.includes('verwerkt')").await;
+        assert!(p.text("main").await.contains("Verwerkt."), "{}", p.text("main").await);
+        p.check("operator-aanvraag-verwerkt").await;
+        p.click("nav.sb-nav a[href='/beheer/applicaties']").await;
+        p.wait_path("/beheer/applicaties").await;
+        assert!(p.text("main").await.contains("Boom testcentrum"));
+        p.check("operator-applicaties").await;
+        p.logout().await;
+
+        // The contact gets two mails: choose a password, then fetch the key.
+        let welcome = smtp.wait_for("ayse@regenboog.example", "Welkom").await;
+        let keymail = smtp.wait_for("ayse@regenboog.example", "staat klaar").await;
+        let link_in = |m: &startblok_testsmtp::Received| {
+            m.text()
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("http"))
+                .unwrap()
+                .to_string()
+        };
+        p.goto(&link_in(&welcome)).await;
+        p.type_into("#wachtwoord", "regenboog in de klas").await;
+        p.type_into("#herhaling", "regenboog in de klas").await;
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_path("/s/12AB-00").await;
+
+        let key_link = link_in(&keymail);
+        p.goto(&key_link).await;
+        assert_eq!(p.text("h1").await, "Autorisatiesleutel ophalen");
+        assert!(p.text("main").await.contains("De Regenboog"));
+        p.check("sleutel-ophalen").await;
+        p.click_button("Sleutel tonen").await;
+        p.wait_js("return document.querySelector('h1').textContent === 'Uw nieuwe autorisatiesleutel'")
+            .await;
+        let first = p.text("#sleutel").await.trim().to_string();
+        assert!(first.starts_with("sbk_"), "{first}");
+        p.click_button("Kopieer sleutel").await;
+        p.wait_js("return document.getElementById('sleutel-status').textContent.length > 0")
+            .await;
+        assert!(p.text("main").await.contains("Beheer"), "the instructions are there");
+        p.check("sleutel-getoond").await;
+
+        // The link works once.
+        p.goto(&key_link).await;
+        assert_eq!(p.text("h1").await, "Deze link is al gebruikt");
+        p.check("sleutel-link-gebruikt").await;
+
+        // Instellingen > Boom testcentrum: the state and the last 4 characters only.
+        p.goto(&app.url("/s/12AB-00/instellingen")).await;
+        p.click_link("Boom testcentrum").await;
+        p.wait_path("/s/12AB-00/instellingen/boom-testcentrum").await;
+        let main = p.text("main").await;
+        assert!(main.contains("Sleutel uitgegeven"), "{main}");
+        assert!(main.contains(&first[first.len() - 4..]));
+        assert!(!main.contains(&first), "the key is never shown again");
+        p.check("boom-testcentrum").await;
+
+        // A rotation: a new key, and the old one keeps working for the grace period.
+        p.click_button("Nieuwe sleutel maken").await;
+        p.wait_js("return !!document.getElementById('sleutel')").await;
+        let second = p.text("#sleutel").await.trim().to_string();
+        assert_ne!(first, second);
+        assert!(p.text("main").await.contains("blijft nog geldig tot"));
+        p.check("sleutel-geroteerd").await;
+        p.click_link("Naar Instellingen > Boom testcentrum").await;
+        p.wait_path("/s/12AB-00/instellingen/boom-testcentrum").await;
+        assert!(p.text("main").await.contains("Vorige sleutel"));
+        p.check("boom-testcentrum-twee-sleutels").await;
+        let here = startblok_app::koppelingen::NamedSchool {
+            brincode: Some("12AB".into()),
+            ..Default::default()
+        };
+        let works = |key: String| {
+            let (app, here) = (app.app.clone(), here.clone());
+            async move {
+                app.authenticate_uwlr(&key, "BOOM", "Boom testcentrum", &here, startblok_app::now())
+                    .await
+                    .is_ok()
+            }
+        };
+        assert!(works(first.clone()).await && works(second.clone()).await);
+
+        // Revocation, after a confirmation page: no key works.
+        p.click_link("Koppeling intrekken…").await;
+        p.wait_path("/s/12AB-00/instellingen/boom-testcentrum/intrekken").await;
+        p.check("koppeling-intrekken").await;
+        p.click_button("Ja, koppeling intrekken").await;
+        p.wait_js("return location.search.includes('ingetrokken')").await;
+        assert!(p.text("main").await.contains("Ingetrokken"));
+        p.check("koppeling-ingetrokken").await;
+        assert!(!works(first.clone()).await && !works(second.clone()).await);
+
+        // No key in the database, in any mail, or in the log.
+        for key in [&first, &second] {
+            assert_eq!(app.db.find_text(key).await, Vec::<String>::new());
+            for m in smtp.messages() {
+                assert!(!m.everything().contains(key.as_str()), "a key in a mail");
+            }
+            let log = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+            assert!(!log.is_empty(), "the log was captured");
+            assert!(!log.contains(key.as_str()), "a key in the log");
+        }
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The page under test: actions a person takes, and the checks on every page
 // ---------------------------------------------------------------------------------------------

@@ -138,13 +138,18 @@ pub async fn spawn_sqlite() -> TestApp {
 }
 
 pub async fn spawn_on(db: TestDb) -> TestApp {
+    spawn_with(db, startblok_app::mail::Mailer::memory()).await
+}
+
+/// The app with its mail going through `mailer` (for example to a test SMTP server).
+pub async fn spawn_with(db: TestDb, mailer: startblok_app::mail::Mailer) -> TestApp {
     let listener_addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     // The public URL is only known after binding; links in tests use the bound port.
     let probe = std::net::TcpListener::bind(listener_addr).unwrap();
     let port = probe.local_addr().unwrap().port();
     drop(probe);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let app = App::new(db.db.clone(), Settings::new(format!("http://{addr}")));
+    let app = App::new(db.db.clone(), Settings::new(format!("http://{addr}"))).with_mailer(mailer);
     seed(&app).await;
     let objects = seed_objects(&app).await;
     let server = startblok_web::Server::bind(app.clone(), addr)
@@ -299,4 +304,34 @@ async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static 
         out.insert((school.to_string(), "applicatie"), boom.id);
     }
     out
+}
+
+/// Everything the app logs in this test process (info and up, as in production), so that a test
+/// can show a secret never reaches a log. Installed once; later calls return the same buffer.
+pub fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+            .with_writer(move || LogWriter(writer.clone()))
+            .try_init();
+        buffer
+    })
+    .clone()
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
