@@ -488,7 +488,7 @@ impl App {
         applicatie: &str,
         actor: &Actor,
     ) -> Result<IssuedKey, KoppelingError> {
-        match self
+        let issued = match self
             .rotate_key(school, applicatie, DEFAULT_GRACE, actor)
             .await
         {
@@ -496,7 +496,18 @@ impl App {
                 self.activate_koppeling(school, applicatie, actor).await
             }
             other => other,
-        }
+        }?;
+        // It is shown in the answer to this request: that is a view.
+        let mut c = self.db.conn().await?;
+        audit(
+            &mut c,
+            actor,
+            "koppeling.sleutel.bekeken",
+            Some(("koppeling", issued.koppeling.clone())),
+            Some(school),
+        )
+        .await?;
+        Ok(issued)
     }
 
     /// One registered application.
