@@ -2,6 +2,7 @@
 //! ("parse, don't validate"), roles, and the password policy. No IO, no async.
 
 pub mod ids;
+pub mod norms;
 pub mod password;
 pub mod pupil;
 pub mod role;
