@@ -275,11 +275,8 @@ fn read(mut source: impl BufRead) -> Result<(Roster, Lines), Stop> {
     let mut reader = Reader::from_reader(source);
     reader.config_mut().check_end_names = true;
     let mut roster = Roster::default();
-    // The open elements' local names. Slots are reused (a slot above `depth` keeps its buffer),
-    // so a large file costs no allocation per element.
-    let mut path: Vec<String> = Vec::new();
-    let mut depth = 0;
-    let mut empty_name = String::new();
+    // The open elements, as tags: no allocation per element.
+    let mut path: Vec<Tag> = Vec::with_capacity(MAX_DEPTH);
     let mut open = Open::default();
     // The text of the open element as raw bytes: checked as UTF-8 only when a field is kept
     // (most text is white space between elements, or a field that is passed over).
@@ -299,38 +296,26 @@ fn read(mut source: impl BufRead) -> Result<(Roster, Lines), Stop> {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 line += newlines(e);
                 let is_empty = matches!(event, Event::Empty(_));
-                let local = utf8(e.local_name().into_inner())?;
+                let local = e.local_name().into_inner();
                 if !root_seen {
                     root_seen = true;
                     // EDEXML's root is EDEX; in UWLR the same structures sit in leerlinggegevens
                     // (inside an envelope, so any root is allowed when such an element follows).
-                    if local != "EDEX" && !is_uwlr_root(local) {
-                        return Err(ParseError::NotEdexml(local.to_string()).into());
+                    let root = String::from_utf8_lossy(local);
+                    if root != "EDEX" && !is_uwlr_root(&root) {
+                        return Err(ParseError::NotEdexml(root.into_owned()).into());
                     }
                 }
-                start(&mut open, &path[..depth], local, e, starts_on)?;
+                let name = tag(local);
+                start(&mut open, &path, name, e, starts_on)?;
                 text.clear();
                 if is_empty {
-                    empty_name.clear();
-                    empty_name.push_str(local);
-                    end(
-                        &mut roster,
-                        &mut open,
-                        &mut lines,
-                        &path[..depth],
-                        &empty_name,
-                        b"",
-                    )?;
+                    end(&mut roster, &mut open, &mut lines, &path, name, b"")?;
                 } else {
-                    if depth >= MAX_DEPTH {
+                    if path.len() >= MAX_DEPTH {
                         return Err(ParseError::TooDeep(MAX_DEPTH).into());
                     }
-                    if depth == path.len() {
-                        path.push(String::new());
-                    }
-                    path[depth].clear();
-                    path[depth].push_str(local);
-                    depth += 1;
+                    path.push(name);
                 }
             }
             // Text holds no references here: quick-xml gives each `&…;` as a GeneralRef.
@@ -364,14 +349,12 @@ fn read(mut source: impl BufRead) -> Result<(Roster, Lines), Stop> {
             }
             Event::End(e) => {
                 line += newlines(&e);
-                depth = depth.saturating_sub(1);
-                let (outer, here) = path.split_at(depth);
-                let name = here.first().map(String::as_str).unwrap_or("");
+                let name = path.pop().unwrap_or(Tag::Other);
                 end(
                     &mut roster,
                     &mut open,
                     &mut lines,
-                    outer,
+                    &path,
                     name,
                     xml_trim_bytes(&text),
                 )?;
@@ -402,25 +385,106 @@ fn is_uwlr_root(name: &str) -> bool {
     )
 }
 
+/// The element names the reader acts on, decided once per start tag (so matching a field at its
+/// end tag compares small integers, not strings). Everything else is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Leerlingen,
+    Leerling,
+    Leerkrachten,
+    Leerkracht,
+    Groepen,
+    Groep,
+    SamengesteldeGroepen,
+    SamengesteldeGroep,
+    Vestigingen,
+    Vestiging,
+    Toevoegingen,
+    Blok,
+    Code,
+    School,
+    Schooljaar,
+    Brincode,
+    Dependancecode,
+    Schoolkey,
+    Xsdversie,
+    Auteur,
+    Achternaam,
+    Voorvoegsel,
+    Voornamen,
+    Roepnaam,
+    Geboortedatum,
+    Geslacht,
+    Jaargroep,
+    StartOndwJgr3,
+    Instroomdatum,
+    Uitstroomdatum,
+    Land,
+    Voorletters,
+    Emailadres,
+    Naam,
+    Other,
+}
+
+fn tag(local: &[u8]) -> Tag {
+    match local {
+        b"leerlingen" => Tag::Leerlingen,
+        b"leerling" => Tag::Leerling,
+        b"leerkrachten" => Tag::Leerkrachten,
+        b"leerkracht" => Tag::Leerkracht,
+        b"groepen" => Tag::Groepen,
+        b"groep" => Tag::Groep,
+        b"samengestelde_groepen" => Tag::SamengesteldeGroepen,
+        b"samengestelde_groep" => Tag::SamengesteldeGroep,
+        b"vestigingen" => Tag::Vestigingen,
+        b"vestiging" => Tag::Vestiging,
+        b"toevoegingen" => Tag::Toevoegingen,
+        b"blok" => Tag::Blok,
+        b"code" => Tag::Code,
+        b"school" => Tag::School,
+        b"schooljaar" => Tag::Schooljaar,
+        b"brincode" => Tag::Brincode,
+        b"dependancecode" => Tag::Dependancecode,
+        b"schoolkey" => Tag::Schoolkey,
+        b"xsdversie" => Tag::Xsdversie,
+        b"auteur" => Tag::Auteur,
+        b"achternaam" => Tag::Achternaam,
+        b"voornamen" => Tag::Voornamen,
+        b"roepnaam" => Tag::Roepnaam,
+        b"geboortedatum" => Tag::Geboortedatum,
+        b"geslacht" => Tag::Geslacht,
+        b"jaargroep" => Tag::Jaargroep,
+        b"start_ondw_jgr3" => Tag::StartOndwJgr3,
+        b"instroomdatum" => Tag::Instroomdatum,
+        b"uitstroomdatum" => Tag::Uitstroomdatum,
+        b"land" => Tag::Land,
+        b"voorletters" => Tag::Voorletters,
+        b"emailadres" => Tag::Emailadres,
+        b"naam" => Tag::Naam,
+        b"voorvoegsel" | b"tussenvoegsel" => Tag::Voorvoegsel,
+        _ => Tag::Other,
+    }
+}
+
 /// The element under which records live, ignoring any envelope above it.
-fn parent(path: &[String]) -> Option<&str> {
-    path.last().map(String::as_str)
+fn parent(path: &[Tag]) -> Option<Tag> {
+    path.last().copied()
 }
 
 fn start(
     open: &mut Open,
-    path: &[String],
-    name: &str,
+    path: &[Tag],
+    name: Tag,
     e: &BytesStart,
     line: usize,
 ) -> Result<(), Stop> {
     // Only elements that carry a key are looked at (most elements are plain fields), and the
     // blocks of `toevoegingen`.
     let key = match name {
-        "leerling" | "leerkracht" | "groep" | "samengestelde_groep" | "vestiging" => {
+        Tag::Leerling | Tag::Leerkracht | Tag::Groep | Tag::SamengesteldeGroep | Tag::Vestiging => {
             attr(e, b"key")?
         }
-        "blok" if parent(path) == Some("toevoegingen") => {
+        Tag::Blok if parent(path) == Some(Tag::Toevoegingen) => {
             open.toevoeging = Some(Toevoeging {
                 bij: open.owner(),
                 soort: attr(e, b"type")?,
@@ -432,7 +496,7 @@ fn start(
         _ => return Ok(()),
     };
     match (parent(path), name) {
-        (Some("leerlingen"), "leerling") => {
+        (Some(Tag::Leerlingen), Tag::Leerling) => {
             open.line = line;
             open.leerling = Some(Leerling {
                 key: key.unwrap_or_default(),
@@ -440,50 +504,50 @@ fn start(
                 ..Leerling::default()
             })
         }
-        (Some("leerkrachten"), "leerkracht") => {
+        (Some(Tag::Leerkrachten), Tag::Leerkracht) => {
             open.line = line;
             open.leerkracht = Some(Leerkracht {
                 key: key.unwrap_or_default(),
                 ..Leerkracht::default()
             })
         }
-        (Some("groepen"), "groep") if open.leerkracht.is_none() => {
+        (Some(Tag::Groepen), Tag::Groep) if open.leerkracht.is_none() => {
             open.line = line;
             open.groep = Some(Groep {
                 key: key.unwrap_or_default(),
                 ..Groep::default()
             })
         }
-        (Some("groepen"), "samengestelde_groep") if open.leerkracht.is_none() => {
+        (Some(Tag::Groepen), Tag::SamengesteldeGroep) if open.leerkracht.is_none() => {
             open.line = line;
             open.samengesteld = Some(Groep {
                 key: key.unwrap_or_default(),
                 ..Groep::default()
             })
         }
-        (Some("vestigingen"), "vestiging") => {
+        (Some(Tag::Vestigingen), Tag::Vestiging) => {
             open.vestiging = Some(Vestiging {
                 key: key.unwrap_or_default(),
                 ..Vestiging::default()
             })
         }
         // References by key, inside a pupil or a teacher.
-        (Some("leerling"), "groep") => {
+        (Some(Tag::Leerling), Tag::Groep) => {
             if let (Some(l), Some(k)) = (open.leerling.as_mut(), key) {
                 l.groep = Some(k);
             }
         }
-        (Some("samengestelde_groepen"), "samengestelde_groep") => {
+        (Some(Tag::SamengesteldeGroepen), Tag::SamengesteldeGroep) => {
             if let (Some(l), Some(k)) = (open.leerling.as_mut(), key) {
                 l.samengestelde_groepen.push(k);
             }
         }
-        (Some("leerling"), "vestiging") => {
+        (Some(Tag::Leerling), Tag::Vestiging) => {
             if let (Some(l), Some(k)) = (open.leerling.as_mut(), key) {
                 l.vestiging = Some(k);
             }
         }
-        (Some("groepen"), "groep" | "samengestelde_groep") => {
+        (Some(Tag::Groepen), Tag::Groep | Tag::SamengesteldeGroep) => {
             if let (Some(t), Some(k)) = (open.leerkracht.as_mut(), key) {
                 t.groepen.push(k);
             }
@@ -514,13 +578,13 @@ fn end(
     roster: &mut Roster,
     open: &mut Open,
     lines: &mut Lines,
-    path: &[String],
-    name: &str,
+    path: &[Tag],
+    name: Tag,
     value: &[u8],
 ) -> Result<(), Stop> {
     let line = open.line;
     match (parent(path), name) {
-        (Some("leerlingen"), "leerling") => {
+        (Some(Tag::Leerlingen), Tag::Leerling) => {
             if let Some(l) = open.leerling.take() {
                 if l.key.is_empty() {
                     roster.warnings.push(Warning::MissingKey {
@@ -533,7 +597,7 @@ fn end(
                 }
             }
         }
-        (Some("leerkrachten"), "leerkracht") => {
+        (Some(Tag::Leerkrachten), Tag::Leerkracht) => {
             if let Some(t) = open.leerkracht.take() {
                 if t.key.is_empty() {
                     roster.warnings.push(Warning::MissingKey {
@@ -546,7 +610,7 @@ fn end(
                 }
             }
         }
-        (Some("groepen"), "groep") if open.groep.is_some() => {
+        (Some(Tag::Groepen), Tag::Groep) if open.groep.is_some() => {
             let g = open.groep.take().expect("checked");
             if g.key.is_empty() {
                 roster.warnings.push(Warning::MissingKey {
@@ -558,57 +622,57 @@ fn end(
                 lines.groepen.push(line);
             }
         }
-        (Some("groepen"), "samengestelde_groep") if open.samengesteld.is_some() => {
+        (Some(Tag::Groepen), Tag::SamengesteldeGroep) if open.samengesteld.is_some() => {
             let g = open.samengesteld.take().expect("checked");
             if !g.key.is_empty() {
                 roster.samengestelde_groepen.push(g);
                 lines.samengesteld.push(line);
             }
         }
-        (Some("vestigingen"), "vestiging") => {
+        (Some(Tag::Vestigingen), Tag::Vestiging) => {
             if let Some(v) = open.vestiging.take() {
                 roster.vestigingen.push(v);
             }
         }
-        (Some("toevoegingen"), "blok") => {
+        (Some(Tag::Toevoegingen), Tag::Blok) => {
             if let Some(t) = open.toevoeging.take() {
                 roster.toevoegingen.push(t);
             }
         }
-        (Some("blok"), "code") => {
+        (Some(Tag::Blok), Tag::Code) => {
             if let Some(t) = open.toevoeging.as_mut() {
                 t.code = some(value)?;
             }
         }
-        (Some("school"), field) => {
+        (Some(Tag::School), field) => {
             let s = &mut roster.school;
             let slot = match field {
-                "schooljaar" => &mut s.schooljaar,
-                "brincode" => &mut s.brincode,
-                "dependancecode" => &mut s.dependancecode,
-                "schoolkey" => &mut s.schoolkey,
-                "xsdversie" => &mut s.xsdversie,
-                "auteur" => &mut s.auteur,
+                Tag::Schooljaar => &mut s.schooljaar,
+                Tag::Brincode => &mut s.brincode,
+                Tag::Dependancecode => &mut s.dependancecode,
+                Tag::Schoolkey => &mut s.schoolkey,
+                Tag::Xsdversie => &mut s.xsdversie,
+                Tag::Auteur => &mut s.auteur,
                 _ => return Ok(()),
             };
             *slot = some(value)?;
         }
-        (Some("leerling"), field) => {
+        (Some(Tag::Leerling), field) => {
             if let Some(l) = open.leerling.as_mut() {
                 // The allow-list: only these fields are read. BSN, onderwijsnummer, gewicht,
                 // postcode, etniciteit and e-mail addresses are passed over and never kept.
                 let slot = match field {
-                    "achternaam" => &mut l.achternaam,
-                    "voorvoegsel" | "tussenvoegsel" => &mut l.voorvoegsel,
-                    "voornamen" => &mut l.voornamen,
-                    "roepnaam" => &mut l.roepnaam,
-                    "geboortedatum" => &mut l.geboortedatum,
-                    "geslacht" => &mut l.geslacht,
-                    "jaargroep" => &mut l.jaargroep,
-                    "start_ondw_jgr3" => &mut l.start_groep3,
-                    "instroomdatum" => &mut l.instroomdatum,
-                    "uitstroomdatum" => &mut l.uitstroomdatum,
-                    "land" => {
+                    Tag::Achternaam => &mut l.achternaam,
+                    Tag::Voorvoegsel => &mut l.voorvoegsel,
+                    Tag::Voornamen => &mut l.voornamen,
+                    Tag::Roepnaam => &mut l.roepnaam,
+                    Tag::Geboortedatum => &mut l.geboortedatum,
+                    Tag::Geslacht => &mut l.geslacht,
+                    Tag::Jaargroep => &mut l.jaargroep,
+                    Tag::StartOndwJgr3 => &mut l.start_groep3,
+                    Tag::Instroomdatum => &mut l.instroomdatum,
+                    Tag::Uitstroomdatum => &mut l.uitstroomdatum,
+                    Tag::Land => {
                         l.land = some(value)?.map(|c| c.to_ascii_uppercase());
                         return Ok(());
                     }
@@ -617,31 +681,31 @@ fn end(
                 *slot = some(value)?;
             }
         }
-        (Some("leerkracht"), field) => {
+        (Some(Tag::Leerkracht), field) => {
             if let Some(t) = open.leerkracht.as_mut() {
                 let slot = match field {
-                    "achternaam" => &mut t.achternaam,
-                    "voorvoegsel" | "tussenvoegsel" => &mut t.voorvoegsel,
-                    "roepnaam" => &mut t.roepnaam,
-                    "voorletters" => &mut t.voorletters,
-                    "emailadres" => &mut t.emailadres,
+                    Tag::Achternaam => &mut t.achternaam,
+                    Tag::Voorvoegsel => &mut t.voorvoegsel,
+                    Tag::Roepnaam => &mut t.roepnaam,
+                    Tag::Voorletters => &mut t.voorletters,
+                    Tag::Emailadres => &mut t.emailadres,
                     _ => return Ok(()),
                 };
                 *slot = some(value)?;
             }
         }
-        (Some("groep"), field) if open.groep.is_some() => {
+        (Some(Tag::Groep), field) if open.groep.is_some() => {
             let g = open.groep.as_mut().expect("checked");
             match field {
-                "naam" => g.naam = some(value)?,
-                "jaargroep" => g.jaargroep = some(value)?,
+                Tag::Naam => g.naam = some(value)?,
+                Tag::Jaargroep => g.jaargroep = some(value)?,
                 _ => {}
             }
         }
-        (Some("samengestelde_groep"), "naam") if open.samengesteld.is_some() => {
+        (Some(Tag::SamengesteldeGroep), Tag::Naam) if open.samengesteld.is_some() => {
             open.samengesteld.as_mut().expect("checked").naam = some(value)?;
         }
-        (Some("vestiging"), "naam") => {
+        (Some(Tag::Vestiging), Tag::Naam) => {
             if let Some(v) = open.vestiging.as_mut() {
                 v.naam = some(value)?;
             }
