@@ -96,6 +96,8 @@ pub struct Processed {
     pub invited: bool,
     /// Where the key link went.
     pub mailed_to: String,
+    /// Whether every mail was handed to the mail server (when not, send the link again).
+    pub mailed: bool,
 }
 
 fn clean(s: &str, max: usize) -> String {
@@ -370,8 +372,9 @@ impl App {
         .await?;
         tx.commit().await.map_err(DbError::from)?;
 
+        let mut mailed = true;
         if let Some(link) = &account.link {
-            self.send_after_commit(&Mail {
+            mailed &= self.send_after_commit(&Mail {
                 to: a.email.clone(),
                 subject: format!("Welkom bij Startblok – {}", school.naam),
                 text: format!(
@@ -385,20 +388,52 @@ impl App {
             })
             .await;
         }
-        self.send_after_commit(&key_link_mail(
-            &a.email,
-            &a.contactnaam,
-            &school,
-            &key_link,
-            account.link.is_some(),
-        ))
-        .await;
+        mailed &= self
+            .send_after_commit(&key_link_mail(
+                &a.email,
+                &a.contactnaam,
+                &school,
+                &key_link,
+                account.link.is_some(),
+            ))
+            .await;
         Ok(Processed {
             school,
             school_created,
             invited: account.link.is_some(),
             mailed_to: a.email,
+            mailed,
         })
+    }
+
+    /// Sends a processed request's contact a fresh key link (when the first mail did not arrive
+    /// or the link expired). Earlier links keep working until they expire or are used.
+    pub async fn resend_key_link(&self, id: &str, actor: &Actor) -> Result<bool, AanvraagError> {
+        let view = self.aanvraag(id).await?;
+        let a = view.aanvraag;
+        let (Some(school), "verwerkt") = (view.school, a.status.as_str()) else {
+            return Err(AanvraagError::NotFound);
+        };
+        let link = self.prepare_key_link(school.id, BOOM, actor).await?;
+        let mut c = self.db.conn().await?;
+        audit(
+            &mut c,
+            actor,
+            "aanvraag.sleutellink.opnieuw",
+            Some(("aanvraag", a.id.clone())),
+            Some(school.id),
+        )
+        .await?;
+        drop(c);
+        Ok(self
+            .send_after_commit(&key_link_mail(
+                &a.email,
+                &a.contactnaam,
+                &school,
+                &link,
+                false,
+            ))
+            .await)
     }
 
     /// Rejects a request (nothing is created).

@@ -275,3 +275,39 @@ async fn password_reset_mails_a_link_only_for_an_account_and_says_the_same_eithe
         assert_eq!(smtp.messages().len(), 3);
     }
 }
+
+/// A mail server that is down loses nothing: processing says the mail did not go out, and the
+/// operator sends a fresh key link once it is back.
+#[tokio::test]
+async fn a_failed_mail_is_reported_and_the_key_link_can_be_sent_again() {
+    for t in TestDb::all().await {
+        // Nothing listens on port 9 of this machine (discard is not running): sending fails.
+        let down = App::new(t.db.clone(), Settings::new("https://startblok.test"))
+            .with_mailer(Mailer::smtp("smtp://127.0.0.1:9", "noreply@startblok.test").unwrap());
+        let a = down.submit_aanvraag(&form(), "10.0.0.1").await.unwrap();
+        let done = down.process_aanvraag(&a.id, &Actor::cli()).await.unwrap();
+        assert!(!done.mailed, "the failed mail is reported");
+        assert_eq!(
+            down.aanvragen("verwerkt").await.unwrap().len(),
+            1,
+            "the rest is done"
+        );
+
+        let smtp = TestSmtp::start().await;
+        let up = App::new(t.db.clone(), Settings::new("https://startblok.test"))
+            .with_mailer(Mailer::smtp(&smtp.url(), "noreply@startblok.test").unwrap());
+        assert!(up.resend_key_link(&a.id, &Actor::cli()).await.unwrap());
+        let m = smtp.wait_for("ayse@regenboog.example", "staat klaar").await;
+        let key = up
+            .redeem_key_link(&token_of(&link_in(&m)), &[done.school.id], &Actor::cli())
+            .await
+            .unwrap();
+        assert!(key.reveal().starts_with("sbk_"));
+        // Only a processed request can get a new link.
+        let open = up.submit_aanvraag(&form(), "10.0.0.3").await.unwrap();
+        assert!(matches!(
+            up.resend_key_link(&open.id, &Actor::cli()).await,
+            Err(AanvraagError::NotFound)
+        ));
+    }
+}

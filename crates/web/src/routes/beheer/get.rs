@@ -89,6 +89,10 @@ pub struct AanvraagQuery {
     afwijzen: Option<String>,
     #[serde(default)]
     verwerkt: Option<String>,
+    #[serde(default)]
+    opnieuw: Option<String>,
+    #[serde(default)]
+    mail: String,
 }
 
 pub async fn aanvraag(
@@ -103,18 +107,37 @@ pub async fn aanvraag(
         Err(e) => return Err(internal(e)),
     };
     let a = view.aanvraag;
-    let notice = match (&q.verwerkt, &a.status[..]) {
-        (Some(_), "verwerkt") => format!(
-            "Verwerkt. {} kreeg een e-mail met de link voor de sleutel{}.",
-            a.email,
-            if state.app.mailer.delivers() {
-                ""
-            } else {
-                " (zie Verzonden e-mail: er is geen SMTP-server ingesteld)"
-            }
-        ),
-        (None, "afgewezen") | (Some(_), "afgewezen") => String::new(),
-        _ => String::new(),
+    let outbox = if state.app.mailer.delivers() {
+        ""
+    } else {
+        " (zie Verzonden e-mail: er is geen SMTP-server ingesteld)"
+    };
+    let (notice, warning) = if q.mail == "mislukt" {
+        (
+            String::new(),
+            format!(
+                "De e-mail aan {} kon niet worden verstuurd. Controleer de e-mailinstellingen van Startblok en stuur de link daarna opnieuw.",
+                a.email
+            ),
+        )
+    } else if q.verwerkt.is_some() && a.status == "verwerkt" {
+        (
+            format!(
+                "Verwerkt. {} kreeg een e-mail met de link voor de sleutel{outbox}.",
+                a.email
+            ),
+            String::new(),
+        )
+    } else if q.opnieuw.is_some() {
+        (
+            format!(
+                "Er is een nieuwe link voor de sleutel gemaild aan {}{outbox}.",
+                a.email
+            ),
+            String::new(),
+        )
+    } else {
+        (String::new(), String::new())
     };
     let page = super::AanvraagPage {
         chrome: Chrome::for_user(
@@ -139,6 +162,7 @@ pub async fn aanvraag(
         active_koppeling: view.active_koppeling,
         confirm_reject: q.afwijzen.is_some(),
         notice,
+        warning,
         a,
     };
     Ok(render(&page)?.into_response())

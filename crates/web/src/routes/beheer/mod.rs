@@ -57,6 +57,8 @@ pub struct AanvraagPage {
     pub active_koppeling: bool,
     pub confirm_reject: bool,
     pub notice: String,
+    /// Something the operator must act on (a mail that did not go out).
+    pub warning: String,
 }
 
 #[derive(Template)]

@@ -26,11 +26,20 @@ pub async fn decide(
 ) -> Result<Response, WebError> {
     let actor = user.actor(&ip);
     let result = match form.actie.as_str() {
-        "verwerken" => state
-            .app
-            .process_aanvraag(&id, &actor)
-            .await
-            .map(|_| "?verwerkt=1"),
+        "verwerken" => state.app.process_aanvraag(&id, &actor).await.map(|p| {
+            if p.mailed {
+                "?verwerkt=1"
+            } else {
+                "?verwerkt=1&mail=mislukt"
+            }
+        }),
+        "opnieuw-sturen" => state.app.resend_key_link(&id, &actor).await.map(|sent| {
+            if sent {
+                "?opnieuw=1"
+            } else {
+                "?opnieuw=1&mail=mislukt"
+            }
+        }),
         "afwijzen" => state.app.reject_aanvraag(&id, &actor).await.map(|_| ""),
         _ => Ok(""),
     };
