@@ -6,7 +6,10 @@
 use startblok_db::DbError;
 use startblok_db::aanvragen::{self, Aanvraag};
 use startblok_db::schools::{self, School};
-use startblok_domain::{Brin, Dependance, Email, Role, SchoolCode};
+use startblok_domain::{
+    Brin, Dependance, Email, PersonName, PersonNameError, Role, SchoolCode, clean_text,
+    is_invisible,
+};
 use time::Duration;
 
 use crate::forms::FormErrors;
@@ -63,6 +66,16 @@ pub enum AanvraagError {
     AlreadyDecided,
     #[error("Deze aanvraag bestaat niet.")]
     NotFound,
+    #[error(
+        "De school heeft geen actieve beheerder, dus niemand kan de sleutel ophalen. Maak eerst een beheerder aan (startblok user create … --rol beheerder) en verwerk de aanvraag dan opnieuw."
+    )]
+    NoBeheerder,
+    #[error(
+        "Intussen is de school aangemaakt. Open de aanvraag opnieuw en kijk wie de link krijgt."
+    )]
+    Changed,
+    #[error("Deze aanvraag kan zo niet worden verwerkt. {0}")]
+    Stored(String),
     #[error("{0}")]
     Provision(#[from] ProvisionError),
     #[error("{0}")]
@@ -85,6 +98,13 @@ pub struct AanvraagView {
     pub school: Option<School>,
     /// That school already has a working koppeling with Boom testcentrum.
     pub active_koppeling: bool,
+    /// Who gets the key link (e-mail addresses). For a new school: the requester, who becomes
+    /// its beheerder. For an existing school: the requester only if already a beheerder there,
+    /// else the school's current beheerders; a request never makes anyone beheerder of a school
+    /// that exists.
+    pub recipients: Vec<String>,
+    /// The requester becomes beheerder (only of a school this request creates).
+    pub grants_beheerder: bool,
 }
 
 /// What processing did, for the operator's confirmation.
@@ -118,9 +138,17 @@ pub fn validate(input: &AanvraagInput) -> Result<(Aanvraag, SchoolCode), FormErr
             String::new()
         }
     };
-    let schoolnaam = clean(&input.schoolnaam, 200);
+    // Names as the rest of Startblok keeps them: NFC, invisible and direction-changing
+    // characters removed (they could make an address in the operator's list read differently),
+    // white space folded. Too long is said, never cut silently.
+    let schoolnaam = clean_text(&input.schoolnaam).unwrap_or_default();
     if schoolnaam.is_empty() {
         errors.add("schoolnaam", "Vul de naam van de school in.");
+    } else if schoolnaam.chars().count() > 200 || schoolnaam.chars().any(char::is_control) {
+        errors.add(
+            "schoolnaam",
+            "De naam van de school mag hoogstens 200 tekens lang zijn, zonder stuurtekens.",
+        );
     }
     let brin = Brin::parse(&input.brin);
     if let Err(e) = &brin {
@@ -135,9 +163,14 @@ pub fn validate(input: &AanvraagInput) -> Result<(Aanvraag, SchoolCode), FormErr
     if let Err(e) = &dependance {
         errors.add("dependance", e.to_string());
     }
-    let contactnaam = clean(&input.contactnaam, 200);
-    if contactnaam.is_empty() {
-        errors.add("contactnaam", "Vul de naam van de contactpersoon in.");
+    // The same rule as for any account's name: this person may become a beheerder.
+    let contactnaam = clean_text(&input.contactnaam).unwrap_or_default();
+    match PersonName::parse(&contactnaam) {
+        Err(PersonNameError::Empty) => {
+            errors.add("contactnaam", "Vul de naam van de contactpersoon in.")
+        }
+        Err(e) => errors.add("contactnaam", e.to_string()),
+        Ok(_) => {}
     }
     let email = Email::parse(&input.email);
     if let Err(e) = &email {
@@ -176,7 +209,7 @@ pub fn validate(input: &AanvraagInput) -> Result<(Aanvraag, SchoolCode), FormErr
         .opmerking
         .trim()
         .chars()
-        .filter(|c| !c.is_control() || *c == '\n')
+        .filter(|c| (!c.is_control() || *c == '\n') && !is_invisible(*c))
         .collect();
     if opmerking.chars().count() > 2000 {
         errors.add(
@@ -229,7 +262,7 @@ impl App {
         source: &str,
     ) -> Result<Aanvraag, AanvraagError> {
         let (aanvraag, code) = validate(input).map_err(AanvraagError::Invalid)?;
-        let source_hash = hash_token(&format!("aanvraag:{source}"));
+        let source_hash = hash_token(&format!("aanvraag:{}", sender(source)));
         let mut tx = self.db.begin().await?;
         let recent =
             aanvragen::count_from(&mut tx, &source_hash, now() - Duration::hours(1)).await?;
@@ -309,11 +342,47 @@ impl App {
                 .any(|k| k.applicatie.slug == BOOM && !k.valid_keys.is_empty()),
             None => false,
         };
+        let recipients = match &school {
+            None => vec![aanvraag.email.clone()],
+            Some(s) => self
+                .link_recipients(s.id, &aanvraag)
+                .await?
+                .into_iter()
+                .map(|(email, _)| email)
+                .collect(),
+        };
         Ok(AanvraagView {
+            grants_beheerder: school.is_none(),
             aanvraag,
             school,
             active_koppeling,
+            recipients,
         })
+    }
+
+    /// Who receives a key link for an existing school: the requester when already a beheerder
+    /// there, else every active beheerder of the school. (e-mail, name) pairs.
+    async fn link_recipients(
+        &self,
+        school: startblok_domain::SchoolId,
+        a: &Aanvraag,
+    ) -> Result<Vec<(String, String)>, AanvraagError> {
+        let beheerders: Vec<(String, String)> = self
+            .team(school)
+            .await?
+            .into_iter()
+            .filter(|m| m.roles.contains(&Role::Beheerder) && !m.user.disabled)
+            .map(|m| (m.user.email, m.user.naam))
+            .collect();
+        Ok(
+            match beheerders
+                .iter()
+                .find(|(email, _)| email.eq_ignore_ascii_case(&a.email))
+            {
+                Some(me) => vec![me.clone()],
+                None => beheerders,
+            },
+        )
     }
 
     /// Processes a request: the school (made when new), its first Beheerder (invited when new),
@@ -330,24 +399,41 @@ impl App {
             return Err(AanvraagError::AlreadyDecided);
         }
         let code = code_of(&a).ok_or(AanvraagError::NotFound)?;
-        let (school, school_created) = match view.school {
-            Some(s) => (s, false),
-            None => (
-                self.create_school(&a.schoolnaam, &code, None, actor)
-                    .await?,
-                true,
-            ),
+        // Checked again before anything is written, so nothing is stored half.
+        let contact = PersonName::parse(&a.contactnaam)
+            .map_err(|e| AanvraagError::Stored(format!("De naam van de contactpersoon: {e}")))?;
+        Email::parse(&a.email)
+            .map_err(|e| AanvraagError::Stored(format!("Het e-mailadres: {e}")))?;
+        let (school, school_created, recipients, account) = match view.school {
+            Some(s) => {
+                // An existing school: nobody becomes beheerder through a request.
+                let recipients = self.link_recipients(s.id, &a).await?;
+                if recipients.is_empty() {
+                    return Err(AanvraagError::NoBeheerder);
+                }
+                (s, false, recipients, None)
+            }
+            None => {
+                let school = match self.create_school(&a.schoolnaam, &code, None, actor).await {
+                    Ok(s) => s,
+                    // Made in the meantime (another request, a second click): look again.
+                    Err(ProvisionError::SchoolExists(_)) => return Err(AanvraagError::Changed),
+                    Err(e) => return Err(e.into()),
+                };
+                let account = self
+                    .create_school_user(
+                        &code,
+                        &a.email,
+                        Some(contact.as_str()),
+                        Role::Beheerder,
+                        None,
+                        actor,
+                    )
+                    .await?;
+                let me = vec![(a.email.clone(), contact.as_str().to_string())];
+                (school, true, me, Some(account))
+            }
         };
-        let account = self
-            .create_school_user(
-                &code,
-                &a.email,
-                Some(&a.contactnaam),
-                Role::Beheerder,
-                None,
-                actor,
-            )
-            .await?;
         let key_link = self.prepare_key_link(school.id, BOOM, actor).await?;
         let mut tx = self.db.begin().await?;
         if !aanvragen::decide(
@@ -372,8 +458,9 @@ impl App {
         .await?;
         tx.commit().await.map_err(DbError::from)?;
 
+        let invite = account.as_ref().and_then(|acc| acc.link.clone());
         let mut mailed = true;
-        if let Some(link) = &account.link {
+        if let Some(link) = &invite {
             mailed &= self.send_after_commit(&Mail {
                 to: a.email.clone(),
                 subject: format!("Welkom bij Startblok – {}", school.naam),
@@ -388,20 +475,26 @@ impl App {
             })
             .await;
         }
-        mailed &= self
-            .send_after_commit(&key_link_mail(
-                &a.email,
-                &a.contactnaam,
-                &school,
-                &key_link,
-                account.link.is_some(),
-            ))
-            .await;
+        for (email, naam) in &recipients {
+            mailed &= self
+                .send_after_commit(&key_link_mail(
+                    email,
+                    naam,
+                    &school,
+                    &key_link,
+                    invite.is_some(),
+                ))
+                .await;
+        }
         Ok(Processed {
             school,
             school_created,
-            invited: account.link.is_some(),
-            mailed_to: a.email,
+            invited: invite.is_some(),
+            mailed_to: recipients
+                .iter()
+                .map(|(e, _)| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             mailed,
         })
     }
@@ -414,6 +507,10 @@ impl App {
         let (Some(school), "verwerkt") = (view.school, a.status.as_str()) else {
             return Err(AanvraagError::NotFound);
         };
+        let recipients = self.link_recipients(school.id, &a).await?;
+        if recipients.is_empty() {
+            return Err(AanvraagError::NoBeheerder);
+        }
         let link = self.prepare_key_link(school.id, BOOM, actor).await?;
         let mut c = self.db.conn().await?;
         audit(
@@ -425,15 +522,13 @@ impl App {
         )
         .await?;
         drop(c);
-        Ok(self
-            .send_after_commit(&key_link_mail(
-                &a.email,
-                &a.contactnaam,
-                &school,
-                &link,
-                false,
-            ))
-            .await)
+        let mut mailed = true;
+        for (email, naam) in &recipients {
+            mailed &= self
+                .send_after_commit(&key_link_mail(email, naam, &school, &link, false))
+                .await;
+        }
+        Ok(mailed)
     }
 
     /// Rejects a request (nothing is created).
@@ -455,6 +550,22 @@ impl App {
         .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
+    }
+}
+
+/// Who counts as one sender for the limit: an IPv4 address, or an IPv6 /64 (one household or
+/// machine has a whole /64 to choose addresses from).
+fn sender(source: &str) -> String {
+    match source.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        _ => source.to_string(),
     }
 }
 

@@ -395,26 +395,25 @@ impl App {
         .await?;
         tx.commit().await.map_err(startblok_db::DbError::from)?;
         let link = self.link(&format!("/welkom/{token}"));
-        self.send_after_commit(&crate::mail::Mail {
+        let mail = crate::mail::Mail {
             to: user.email.clone(),
             subject: "Nieuw wachtwoord voor Startblok".into(),
             text: format!(
-                "Beste {naam},
-
-                 Er is gevraagd om een nieuw wachtwoord voor uw account in Startblok ({email}).
-
-                 Kies een nieuw wachtwoord via deze link (2 uur geldig, één keer te gebruiken):
-{link}
-
-                 Heeft u dit niet gevraagd? Dan hoeft u niets te doen: uw wachtwoord blijft zoals het is.
-
-                 Met vriendelijke groet,
-Startblok",
+                "Beste {naam},\n\n\
+                 Er is gevraagd om een nieuw wachtwoord voor uw account in Startblok ({email}).\n\n\
+                 Kies een nieuw wachtwoord via deze link (2 uur geldig, één keer te gebruiken):\n{link}\n\n\
+                 Heeft u dit niet gevraagd? Dan hoeft u niets te doen: uw wachtwoord blijft zoals het is.\n\n\
+                 Met vriendelijke groet,\nStartblok",
                 naam = user.naam,
                 email = user.email,
             ),
-        })
-        .await;
+        };
+        // Sent in the background: an answer that waits for the mail server would take longer for
+        // an address with an account, and so tell which addresses have one.
+        let app = self.clone();
+        tokio::spawn(async move {
+            app.send_after_commit(&mail).await;
+        });
         Ok(())
     }
 }

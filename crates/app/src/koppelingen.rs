@@ -246,6 +246,8 @@ impl App {
             .await?
             .ok_or(KoppelingError::NoKoppeling)?;
         let n = koppelingen::revoke_keys(&mut tx, &k.id, at).await?;
+        // A link still in someone's mailbox must not bring a key back.
+        koppelingen::cancel_key_links(&mut tx, &k.id, at).await?;
         koppelingen::set_revoked(&mut tx, &k.id, Some(at)).await?;
         audit(
             &mut tx,
@@ -398,6 +400,9 @@ impl App {
         let Some(link) = koppelingen::key_link(&mut c, &hash_token(token)).await? else {
             return Ok(KeyLinkState::Unknown);
         };
+        if link.used_by.as_deref() == Some(koppelingen::CANCELLED) {
+            return Ok(KeyLinkState::Revoked);
+        }
         if link.used_at.is_some() {
             return Ok(KeyLinkState::Used);
         }
@@ -447,7 +452,9 @@ impl App {
             .await
             .map_err(KoppelingError::from)?
         {
-            return Err(if link.used_at.is_some() {
+            return Err(if link.used_by.as_deref() == Some(koppelingen::CANCELLED) {
+                KeyLinkError::Revoked
+            } else if link.used_at.is_some() {
                 KeyLinkError::Used
             } else {
                 KeyLinkError::Expired
@@ -615,6 +622,8 @@ pub const KEY_LINK_VALID: Duration = Duration::hours(24);
 #[derive(Debug, Clone)]
 pub enum KeyLinkState {
     Unknown,
+    /// Ended unused by a revocation of the koppeling.
+    Revoked,
     Used,
     Expired,
     Ready {
@@ -629,6 +638,8 @@ pub enum KeyLinkError {
     Unknown,
     #[error("Deze link is al gebruikt.")]
     Used,
+    #[error("De koppeling is ingetrokken; deze link werkt niet meer.")]
+    Revoked,
     #[error("Deze link is verlopen.")]
     Expired,
     #[error("Deze link is voor een beheerder van een andere school.")]

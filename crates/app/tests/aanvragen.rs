@@ -311,3 +311,134 @@ async fn a_failed_mail_is_reported_and_the_key_link_can_be_sent_again() {
         ));
     }
 }
+
+/// A request for a school that exists makes nobody beheerder: the key link goes to the school's
+/// own beheerders (found by the review: the form was a way into a school).
+#[tokio::test]
+async fn a_request_for_an_existing_school_makes_nobody_beheerder() {
+    use startblok_domain::Role;
+    for t in TestDb::all().await {
+        let smtp = TestSmtp::start().await;
+        let app = App::new(t.db.clone(), Settings::new("https://startblok.test"))
+            .with_mailer(Mailer::smtp(&smtp.url(), "noreply@startblok.test").unwrap());
+        let code = "12AB-00".parse().unwrap();
+        let school = app
+            .create_school("De Regenboog", &code, None, &Actor::cli())
+            .await
+            .unwrap();
+        // Without any beheerder nobody could fetch the key: the operator is told so.
+        let mut evil = form();
+        evil.soort = "bestaand".into();
+        evil.email = "mallory@evil.example".into();
+        let a = app.submit_aanvraag(&evil, "10.6.6.6").await.unwrap();
+        assert!(matches!(
+            app.process_aanvraag(&a.id, &Actor::cli()).await,
+            Err(AanvraagError::NoBeheerder)
+        ));
+        app.create_school_user(
+            &code,
+            "bea@regenboog.example",
+            Some("Bea"),
+            Role::Beheerder,
+            Some("een-lang-wachtwoord-1"),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+        app.create_school_user(
+            &code,
+            "lk@regenboog.example",
+            Some("Leo"),
+            Role::Leerkracht,
+            Some("een-lang-wachtwoord-1"),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+        let view = app.aanvraag(&a.id).await.unwrap();
+        assert!(!view.grants_beheerder);
+        assert_eq!(view.recipients, vec!["bea@regenboog.example".to_string()]);
+        let done = app.process_aanvraag(&a.id, &Actor::cli()).await.unwrap();
+        assert!(!done.invited);
+        let team = app.team(school.id).await.unwrap();
+        assert!(
+            team.iter().all(|m| m.user.email != "mallory@evil.example"),
+            "the requester got no account or role"
+        );
+        smtp.wait_for("bea@regenboog.example", "staat klaar").await;
+        assert!(
+            smtp.messages()
+                .iter()
+                .all(|m| !m.rcpt_to.contains(&"mallory@evil.example".to_string())
+                    || m.header("Subject").unwrap().contains("Uw aanvraag")),
+            "the requester gets only the confirmation"
+        );
+        // A leerkracht of the school asking gets no beheerder role either.
+        let mut lk = form();
+        lk.soort = "bestaand".into();
+        lk.email = "LK@regenboog.example".into();
+        let b = app.submit_aanvraag(&lk, "10.6.6.7").await.unwrap();
+        assert_eq!(
+            app.aanvraag(&b.id).await.unwrap().recipients,
+            vec!["bea@regenboog.example".to_string()]
+        );
+        app.process_aanvraag(&b.id, &Actor::cli()).await.unwrap();
+        let roles: Vec<_> = app
+            .team(school.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.user.email == "lk@regenboog.example")
+            .flat_map(|m| m.roles)
+            .collect();
+        assert_eq!(roles, vec![Role::Leerkracht]);
+        // A beheerder asking gets the link themselves.
+        let mut own = form();
+        own.soort = "bestaand".into();
+        own.email = "Bea@Regenboog.example".into();
+        let c = app.submit_aanvraag(&own, "10.6.6.8").await.unwrap();
+        assert_eq!(
+            app.aanvraag(&c.id).await.unwrap().recipients,
+            vec!["bea@regenboog.example".to_string()]
+        );
+        // No mail has lines that start with stray spaces.
+        for m in smtp.messages() {
+            assert!(
+                m.text().lines().all(|l| !l.starts_with(' ')),
+                "{}",
+                m.text()
+            );
+        }
+    }
+}
+
+/// Names are checked on the form by the same rules the account uses, so processing never fails
+/// halfway; too long is said, never cut.
+#[tokio::test]
+async fn names_are_refused_on_the_form_not_halfway_through_processing() {
+    let t = TestDb::sqlite().await;
+    let app = App::new(t.db.clone(), Settings::new("https://startblok.test"));
+    let cases: [(&str, String); 4] = [
+        ("contactnaam", "\u{1} \u{1}".into()),
+        ("contactnaam", "\u{0958}".repeat(200)),
+        ("schoolnaam", "\u{200b}\u{200b}".into()),
+        ("schoolnaam", "a".repeat(10_000)),
+    ];
+    for (field, value) in cases {
+        let mut f = form();
+        match field {
+            "contactnaam" => f.contactnaam = value,
+            _ => f.schoolnaam = value,
+        }
+        match app.submit_aanvraag(&f, "10.0.0.1").await {
+            Err(AanvraagError::Invalid(e)) => assert!(!e.get(field).is_empty(), "{field}: {e:?}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    // Direction marks are removed from names (they could make an address read backwards).
+    let mut f = form();
+    f.contactnaam = "Ayşe \u{202e}Yılmaz".into();
+    let a = app.submit_aanvraag(&f, "10.0.0.1").await.unwrap();
+    assert_eq!(a.contactnaam, "Ayşe Yılmaz");
+    assert!(app.aanvragen("open").await.unwrap().len() == 1);
+}

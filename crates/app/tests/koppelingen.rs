@@ -346,3 +346,29 @@ async fn the_demo_accepts_the_manuals_example_key_for_the_demo_school_only() {
         assert_eq!(t.find_text(DEMO_KEY).await, Vec::<String>::new());
     }
 }
+
+/// Revoking ends links still in someone's mailbox: none can bring a key back (found by review).
+#[tokio::test]
+async fn revocation_ends_open_key_links() {
+    use startblok_app::koppelingen::{KeyLinkError, KeyLinkState};
+    for t in TestDb::all().await {
+        let app = App::new(t.db.clone(), Settings::new("http://startblok.test"));
+        let a = school(&app, "11AA-00", None).await;
+        app.activate_koppeling(a, BOOM, &Actor::cli())
+            .await
+            .unwrap();
+        let link = app.prepare_key_link(a, BOOM, &Actor::cli()).await.unwrap();
+        let token = link.rsplit('/').next().unwrap().to_string();
+        app.revoke_koppeling(a, BOOM, &Actor::cli()).await.unwrap();
+        assert!(matches!(
+            app.key_link(&token).await.unwrap(),
+            KeyLinkState::Revoked
+        ));
+        assert!(matches!(
+            app.redeem_key_link(&token, &[a], &Actor::cli()).await,
+            Err(KeyLinkError::Revoked)
+        ));
+        let status = &app.koppeling_status(a).await.unwrap()[0];
+        assert!(matches!(status.state, KoppelingState::Ingetrokken(_)));
+    }
+}

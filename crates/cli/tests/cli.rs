@@ -310,14 +310,39 @@ async fn serve_demo_starts_prints_the_accounts_seeds_once_and_stops_gracefully()
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    // SIGTERM: the server finishes and exits cleanly.
+    // SIGTERM: the server finishes and exits cleanly, even while a client holds a connection open
+    // without finishing its request (found by review: it waited for that connection to close).
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(
+        &mut idle,
+        // A request whose headers never end: the connection stays busy for hyper.
+        b"GET /inloggen HTTP/1.1\r\nHost: localhost\r\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(server.0.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let status = server.0.wait().unwrap();
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(30),
+            "the server did not stop with an idle connection open"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(status.success(), "{status:?}");
+    drop(idle);
+    // The demo printed where its e-mail goes without an SMTP server.
+    assert!(
+        printed.contains("E-mail: geen SMTP-server ingesteld"),
+        "{printed}"
+    );
 
     // A second start finds the demo and adds nothing.
     let (_again, lines) = serve(dir.path(), free_port());

@@ -336,7 +336,12 @@ pub struct KeyLink {
     pub koppeling_id: String,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
+    /// The user who used it, or [`CANCELLED`] when a revocation ended it unused.
+    pub used_by: Option<String>,
 }
+
+/// `used_by` of a link that a revocation ended before anyone used it.
+pub const CANCELLED: &str = "ingetrokken";
 
 pub async fn insert_key_link(
     conn: &mut Conn,
@@ -360,7 +365,7 @@ pub async fn insert_key_link(
 /// A link by its token's hash, used or not (to say clearly why it no longer works).
 pub async fn key_link(conn: &mut Conn, token_hash: &str) -> Result<Option<KeyLink>> {
     let row = sqlx::query(
-        "SELECT koppeling_id, expires_at, used_at FROM key_links WHERE token_hash = $1",
+        "SELECT koppeling_id, expires_at, used_at, used_by FROM key_links WHERE token_hash = $1",
     )
     .bind(token_hash.to_string())
     .fetch_optional(conn)
@@ -371,6 +376,7 @@ pub async fn key_link(conn: &mut Conn, token_hash: &str) -> Result<Option<KeyLin
                 koppeling_id: text(r, "koppeling_id")?,
                 expires_at: ts(r, "expires_at")?,
                 used_at: opt_ts(r, "used_at")?,
+                used_by: crate::support::opt_text(r, "used_by")?,
             })
         })
         .transpose()
@@ -430,4 +436,21 @@ pub async fn applicatie_by_id(conn: &mut Conn, applicatie: &str) -> Result<Optio
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(applicatie_row).transpose()
+}
+
+/// Ends every unused link of a koppeling (a revocation: no link may bring a key back).
+pub async fn cancel_key_links(
+    conn: &mut Conn,
+    koppeling: &str,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE key_links SET used_at = $2, used_by = $3 WHERE koppeling_id = $1 AND used_at IS NULL",
+    )
+    .bind(koppeling.to_string())
+    .bind(format_ts(now))
+    .bind(CANCELLED.to_string())
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
 }

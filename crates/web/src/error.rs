@@ -22,6 +22,9 @@ pub enum WebError {
     CsrfMissing,
     #[error("te groot")]
     TooLarge,
+    /// A request the app cannot read (a form with a field twice, a body of the wrong kind).
+    #[error("onleesbaar verzoek")]
+    BadRequest,
     #[error("interne fout: {0}")]
     Internal(String),
 }
@@ -79,6 +82,12 @@ impl IntoResponse for WebError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Te veel gegevens",
                 "Wat je verstuurde is te groot. Probeer het met minder gegevens tegelijk.".to_string(),
+                None,
+            ),
+            WebError::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "Formulier niet te lezen",
+                "Wat je verstuurde kon Startblok niet lezen. Ga terug, laad de pagina opnieuw en probeer het nog een keer.".to_string(),
                 None,
             ),
             WebError::Internal(detail) => {

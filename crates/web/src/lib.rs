@@ -61,13 +61,32 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        // Requests in flight may finish, but a connection a client keeps open (idle keep-alive)
+        // must not hold the server up: after the signal there are GRACE seconds, then it stops.
+        const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+        let (said, mut heard) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = said.send(true);
+        };
+        let serve = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(signal)
+        .into_future();
+        let deadline = async move {
+            let _ = heard.wait_for(|stop| *stop).await;
+            tokio::time::sleep(GRACE).await;
+        };
+        tokio::select! {
+            done = serve => done,
+            _ = deadline => {
+                tracing::warn!("open verbindingen na {GRACE:?} gesloten bij het stoppen");
+                Ok(())
+            }
+        }
     }
 
     /// Serves in the background (for tests and tools); the server stops when the runtime ends.

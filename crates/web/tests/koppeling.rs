@@ -210,3 +210,37 @@ async fn a_key_link_for_another_school_and_a_made_up_link_say_what_to_do() {
             .starts_with("/inloggen")
     );
 }
+
+/// What a handmade request gets (found by review): a form field sent twice gets a Dutch page, not
+/// English text, and a request id that is no id gets 404, not a crash.
+#[tokio::test]
+async fn unreadable_requests_get_a_dutch_answer() {
+    let app = spawn_sqlite().await;
+    let c = app.client();
+    let res = c
+        .post(app.url("/koppeling-aanvragen"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("soort=nieuw&soort=bestaand")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Formulier niet te lezen"), "{body}");
+    let op = app.client_as(Who::Operator).await;
+    let csrf = app.csrf(&op, "/beheer/aanvragen").await;
+    let res = post(
+        &app,
+        &op,
+        "/beheer/aanvragen/x%0d%0aSet-Cookie:%20a=b",
+        &[("_csrf", csrf), ("actie", "iets".into())],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    let res = op
+        .get(app.url("/beheer/aanvragen/geen-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -170,6 +170,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The body limit layer answers 413 in plain English text, before any route sees the request.
+/// (Also: any other plain-text refusal of an extractor becomes a Dutch page.)
 /// An upload form gets the form back with the message at the file field (as the guard does for
 /// a file a little over the route's limit); anything else gets the Dutch page.
 async fn dutch_payload_too_large(
@@ -195,6 +196,11 @@ async fn dutch_payload_too_large(
             return axum::response::Redirect::to(&format!("{path}?fout=te-groot")).into_response();
         }
         return crate::error::WebError::TooLarge.into_response();
+    }
+    // Extractors refuse what they cannot read in plain English text (a form field twice, a body
+    // of the wrong kind); people get a Dutch page. The app's own answers are HTML.
+    if res.status().is_client_error() && plain {
+        return crate::error::WebError::BadRequest.into_response();
     }
     res
 }

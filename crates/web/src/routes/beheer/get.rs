@@ -93,6 +93,8 @@ pub struct AanvraagQuery {
     opnieuw: Option<String>,
     #[serde(default)]
     mail: String,
+    #[serde(default)]
+    melding: String,
 }
 
 pub async fn aanvraag(
@@ -101,6 +103,9 @@ pub async fn aanvraag(
     axum::extract::Path(id): axum::extract::Path<String>,
     axum::extract::Query(q): axum::extract::Query<AanvraagQuery>,
 ) -> Result<Response, WebError> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(WebError::NotFound);
+    }
     let view = match state.app.aanvraag(&id).await {
         Ok(v) => v,
         Err(startblok_app::aanvragen::AanvraagError::NotFound) => return Err(WebError::NotFound),
@@ -112,7 +117,18 @@ pub async fn aanvraag(
     } else {
         " (zie Verzonden e-mail: er is geen SMTP-server ingesteld)"
     };
-    let (notice, warning) = if q.mail == "mislukt" {
+    use startblok_app::aanvragen::AanvraagError as E;
+    let (notice, warning) = if let Some(e) = match q.melding.as_str() {
+        "geen-beheerder" => Some(E::NoBeheerder),
+        "gewijzigd" => Some(E::Changed),
+        "ongeldig" => Some(E::Stored(
+            "De naam of het e-mailadres van de contactpersoon is niet bruikbaar. Wijs de aanvraag af en vraag de school het formulier opnieuw in te vullen."
+                .into(),
+        )),
+        _ => None,
+    } {
+        (String::new(), e.to_string())
+    } else if q.mail == "mislukt" {
         (
             String::new(),
             format!(
@@ -160,6 +176,8 @@ pub async fn aanvraag(
             .map(|s| format!("{} ({})", s.naam, s.code))
             .unwrap_or_default(),
         active_koppeling: view.active_koppeling,
+        recipients: view.recipients.join(", "),
+        grants_beheerder: view.grants_beheerder,
         confirm_reject: q.afwijzen.is_some(),
         notice,
         warning,

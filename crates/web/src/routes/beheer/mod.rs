@@ -55,6 +55,10 @@ pub struct AanvraagPage {
     /// The school that already exists with this BRIN (name and code), or empty.
     pub existing: String,
     pub active_koppeling: bool,
+    /// Who gets the key link (e-mail addresses, comma-separated).
+    pub recipients: String,
+    /// The requester becomes beheerder (only of a school the request creates).
+    pub grants_beheerder: bool,
     pub confirm_reject: bool,
     pub notice: String,
     /// Something the operator must act on (a mail that did not go out).

@@ -24,6 +24,9 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(form): Form<Decision>,
 ) -> Result<Response, WebError> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(WebError::NotFound);
+    }
     let actor = user.actor(&ip);
     let result = match form.actie.as_str() {
         "verwerken" => state.app.process_aanvraag(&id, &actor).await.map(|p| {
@@ -49,6 +52,18 @@ pub async fn decide(
             Ok(Redirect::to(&format!("/beheer/aanvragen/{id}")).into_response())
         }
         Err(AanvraagError::NotFound) => Err(WebError::NotFound),
+        // Said on the request's page, in Dutch, with what to do.
+        Err(AanvraagError::NoBeheerder) => Ok(Redirect::to(&format!(
+            "/beheer/aanvragen/{id}?melding=geen-beheerder"
+        ))
+        .into_response()),
+        Err(AanvraagError::Changed) => {
+            Ok(Redirect::to(&format!("/beheer/aanvragen/{id}?melding=gewijzigd")).into_response())
+        }
+        Err(AanvraagError::Stored(reason)) => {
+            tracing::warn!(%reason, "aanvraag kan niet worden verwerkt");
+            Ok(Redirect::to(&format!("/beheer/aanvragen/{id}?melding=ongeldig")).into_response())
+        }
         Err(e) => Err(WebError::Internal(e.to_string())),
     }
 }

@@ -34,6 +34,10 @@ pub async fn link(
             };
             Ok(render(&page)?.into_response())
         }
+        KeyLinkState::Revoked => gone(
+            "De koppeling is ingetrokken",
+            "Na het intrekken van de koppeling werkt deze link niet meer. Wilt u de koppeling weer gebruiken? Maak dan een nieuwe sleutel bij Instellingen > Boom testcentrum.",
+        ),
         KeyLinkState::Used => gone(
             "Deze link is al gebruikt",
             "De sleutel van deze link is al een keer getoond, en wordt niet opnieuw getoond. Is de sleutel niet ingevuld bij Boom testcentrum? Maak dan een nieuwe sleutel bij Instellingen > Boom testcentrum; de vorige blijft nog 14 dagen werken.",

@@ -51,6 +51,10 @@ pub async fn redeem(
             Ok(render(&page)?.into_response())
         }
         Err(KeyLinkError::NotYours) => not_yours(&user, &school.naam),
+        Err(KeyLinkError::Revoked) => gone(
+            "De koppeling is ingetrokken",
+            "Na het intrekken van de koppeling werkt deze link niet meer.",
+        ),
         Err(KeyLinkError::Used) => gone(
             "Deze link is al gebruikt",
             "De sleutel van deze link is al een keer getoond, en wordt niet opnieuw getoond.",
