@@ -244,3 +244,33 @@ async fn unreadable_requests_get_a_dutch_answer() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// The demo school's koppeling is active with the manual's example key, marked as a demo key, and
+/// only its last 4 characters are shown.
+#[tokio::test]
+async fn the_demo_koppeling_shows_its_example_key_as_such() {
+    let app = spawn_sqlite().await;
+    app.app.seed_demo().await.unwrap();
+    let c = app.client();
+    let res = c
+        .post(app.url("/inloggen"))
+        .form(&[
+            ("email", "beheerder@demo.startblok.nl"),
+            ("wachtwoord", startblok_app::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = c
+        .get(app.url("/s/99ZZ-00/instellingen/boom-testcentrum"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Sleutel uitgegeven"), "{page}");
+    assert!(page.contains("…hsdd") && page.contains("demosleutel uit de handleiding"));
+    assert!(!page.contains(startblok_app::koppelingen::DEMO_KEY));
+}
