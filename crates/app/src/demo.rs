@@ -87,6 +87,7 @@ impl App {
             .school_by_code(&main)
             .await?
             .ok_or_else(|| ProvisionError::NoSuchSchool(main.clone()))?;
+        self.seed_demo_normen(school.id).await?;
         self.seed_demo_koppeling(school.id)
             .await
             .map_err(|e| match e {
@@ -104,8 +105,34 @@ impl App {
 const DEMO_EDEXML: &str = include_str!("../demo/nieuwkomers-demo.xml");
 const DEMO_BOOMNUMMERS: &str = include_str!("../demo/boomnummers-demo.csv");
 const DEMO_TOETSDOELEN: &str = include_str!("../demo/toetsdoelen.csv");
+const DEMO_NORMEN: &str = include_str!("../demo/dle-normen.csv");
 
 impl App {
+    /// The example DLE norms (labelled as examples in the fixtures), once: a demo school that has
+    /// norms keeps its own.
+    async fn seed_demo_normen(
+        &self,
+        school: startblok_domain::SchoolId,
+    ) -> Result<(), ProvisionError> {
+        let mut c = self.db.conn().await?;
+        let has = !startblok_db::norms::normen(&mut c, school)
+            .await?
+            .is_empty();
+        drop(c);
+        if !has {
+            self.import_normen(school, DEMO_NORMEN.as_bytes(), &Actor::system())
+                .await?
+                .map_err(|lines| {
+                    let said: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                    ProvisionError::App(crate::AppError::Corrupt(format!(
+                        "demo-normen: {}",
+                        said.join(" ")
+                    )))
+                })?;
+        }
+        Ok(())
+    }
+
     /// Groups, pupils, teachers, toetsdoelen and Boom numbers of the demo school, once.
     async fn seed_demo_pupils(&self, school: &SchoolCode) -> Result<(), ProvisionError> {
         use startblok_db::{groups, pupils, toetsdoelen};

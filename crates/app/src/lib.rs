@@ -10,6 +10,7 @@ pub mod forms;
 pub mod groups;
 pub mod koppelingen;
 pub mod mail;
+pub mod normen;
 pub mod provisioning;
 pub mod pupils;
 pub mod secrets;

@@ -20,6 +20,7 @@ fn demo_files_equal_the_shared_fixtures() {
         ("demo/nieuwkomers-demo.xml", "edexml/nieuwkomers-demo.xml"),
         ("demo/boomnummers-demo.csv", "boomnummers-demo.csv"),
         ("demo/toetsdoelen.csv", "normen/toetsdoelen.csv"),
+        ("demo/dle-normen.csv", "normen/dle-normen.csv"),
     ] {
         let a = std::fs::read(here.join(copy)).unwrap();
         let b = std::fs::read(shared.join(original)).unwrap();

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod imports;
 pub mod koppelingen;
 pub mod login_failures;
+pub mod norms;
 pub mod pupils;
 pub mod schools;
 pub mod sessions;
