@@ -545,6 +545,14 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
         assert!(p.text("main").await.contains("4 leerlingen gevonden"), "{}", p.text("main").await);
         p.check("leerlingen-zonder-boom").await;
 
+        // The demo's example norms, per toetsdoel (Instellingen > Toetsdoelen & normen).
+        p.goto(&app.url(&format!("{demo}/instellingen"))).await;
+        p.click_link("Toetsdoelen & normen").await;
+        p.wait_path(&format!("{demo}/instellingen/normen")).await;
+        let grid = p.text("table").await;
+        assert!(grid.contains("Rekenen-Wiskunde") && grid.contains("4 – 9"), "{grid}");
+        p.check("normen").await;
+
         // Route 2 first, to start from nothing: the Boom nummers table, emptied and saved.
         p.goto(&app.url(&format!("{demo}/instellingen/boomnummers"))).await;
         p.check("boomnummers").await;

@@ -274,3 +274,74 @@ async fn the_demo_koppeling_shows_its_example_key_as_such() {
     assert!(page.contains("…hsdd") && page.contains("demosleutel uit de handleiding"));
     assert!(!page.contains(startblok_app::koppelingen::DEMO_KEY));
 }
+
+/// Instellingen > Toetsdoelen & normen: the grid shows norms and gaps; a bad file is refused whole
+/// with every line at the file field; a good file is read; the export gives the CSV back.
+#[tokio::test]
+async fn normen_are_shown_imported_with_line_errors_and_exported() {
+    for app in spawn_all().await {
+        let c = app.client_as(Who::BeheerderA).await;
+        let path = format!("/s/{SCHOOL_A}/instellingen/normen");
+        let page = c
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("DOEL-T") && page.contains("ontbreekt"),
+            "gaps shown"
+        );
+        let csrf = app.csrf(&c, &path).await;
+        let send = |body: &'static str| {
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", csrf.clone())
+                .part(
+                    "bestand",
+                    reqwest::multipart::Part::bytes(body.as_bytes().to_vec())
+                        .file_name("normen.csv"),
+                );
+            c.post(app.url(&path)).multipart(form).send()
+        };
+        let res = send("toetsdoel,vak,fase,ondergrens,streef\nDOEL-T,Spelling,1,4,9\nDOEL-T,Spelling,2,12,10\n")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("id=\"bestand-fout\"") && body.contains("Regel 3: "),
+            "{body}"
+        );
+        assert!(body.contains("ontbreekt"), "nothing was stored");
+        let res = send("toetsdoel,vak,fase,ondergrens,streef\nDOEL-T,Spelling,1,4,9\nDOEL-T,Spelling,2,10,\"15,5\"\n")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let page = c
+            .get(app.url(res.headers()["location"].to_str().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("2 normen ingelezen") && page.contains("10 – 15,5"),
+            "{page}"
+        );
+        let csv = c
+            .get(app.url(&format!("{path}.csv")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            csv,
+            "toetsdoel,vak,fase,ondergrens,streef\nDOEL-T,Spelling,1,4,9\nDOEL-T,Spelling,2,10,\"15,5\"\n"
+        );
+    }
+}

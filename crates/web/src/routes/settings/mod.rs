@@ -3,6 +3,7 @@
 pub mod boom_file;
 pub mod get;
 pub mod koppeling;
+pub mod normen;
 pub mod post;
 
 use askama::Template;
