@@ -5,6 +5,7 @@
 //! use case of `startblok-app`, and render an askama template.
 
 pub mod access;
+pub mod chart;
 pub mod chrome;
 pub mod error;
 pub mod forms;
