@@ -88,6 +88,7 @@ impl App {
             .await?
             .ok_or_else(|| ProvisionError::NoSuchSchool(main.clone()))?;
         self.seed_demo_normen(school.id).await?;
+        self.seed_demo_resultaten(school.id).await?;
         self.seed_demo_koppeling(school.id)
             .await
             .map_err(|e| match e {
@@ -106,6 +107,7 @@ const DEMO_EDEXML: &str = include_str!("../demo/nieuwkomers-demo.xml");
 const DEMO_BOOMNUMMERS: &str = include_str!("../demo/boomnummers-demo.csv");
 const DEMO_TOETSDOELEN: &str = include_str!("../demo/toetsdoelen.csv");
 const DEMO_NORMEN: &str = include_str!("../demo/dle-normen.csv");
+const DEMO_CONVERSIE: &str = include_str!("../demo/conversie-voorbeeld.csv");
 
 impl App {
     /// The example DLE norms (labelled as examples in the fixtures), once: a demo school that has
@@ -129,6 +131,107 @@ impl App {
                         said.join(" ")
                     )))
                 })?;
+        }
+        Ok(())
+    }
+
+    /// The example conversion table, and a few results entered 'by hand' for the pupils of NK-A
+    /// (every three months since their start), once: so the charts and the Groepsoverzicht are
+    /// not empty before the first delivery. They go through the same entry as a teacher's.
+    async fn seed_demo_resultaten(
+        &self,
+        school: startblok_domain::SchoolId,
+    ) -> Result<(), ProvisionError> {
+        use startblok_db::{groups, pupils, resultaten};
+        let corrupt = |what: String| ProvisionError::App(crate::AppError::Corrupt(what));
+        let mut c = self.db.conn().await?;
+        let has = !resultaten::of_school(&mut c, school).await?.is_empty();
+        let tables = startblok_db::toetsen::conversieregels(&mut c, school).await?;
+        let group = groups::list(&mut c, school)
+            .await?
+            .into_iter()
+            .find(|g| g.las_key.as_deref() == Some("NK-A"));
+        let mut list = pupils::list(&mut c, school).await?;
+        drop(c);
+        if tables.is_empty() {
+            self.import_conversie(school, DEMO_CONVERSIE.as_bytes(), &Actor::system())
+                .await?
+                .map_err(|lines| {
+                    let said: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                    corrupt(format!("demo-conversie: {}", said.join(" ")))
+                })?;
+        }
+        let Some(group) = group.filter(|_| !has) else {
+            return Ok(());
+        };
+        list.retain(|p| p.group_id.as_deref() == Some(group.id.as_str()));
+        list.sort_by_key(|p| p.sort_name().to_lowercase());
+        let vakken = self.vakken(school).await?;
+        let toetsen = self.toetsen(school).await?;
+        let vak = |naam: &str| vakken.iter().find(|v| v.naam == naam).map(|v| v.id.clone());
+        use crate::resultaten::ResultInput;
+        let who = crate::pupils::InSchool {
+            school,
+            actor: Actor::system(),
+            roles: vec![Role::Beheerder],
+        };
+        let today = startblok_domain::today_nl(crate::now());
+        for (i, p) in list.iter().enumerate() {
+            let Some(start) = p.start_nieuwkomers.or(p.instroomdatum) else {
+                continue;
+            };
+            // A pace of its own per pupil: from slow (0,3 DLE a month) to fast (1,3).
+            let pace = 0.3 + 0.25 * (i % 5) as f64;
+            let first = 1.0 + (i % 4) as f64;
+            let mut month = 1u32;
+            while let Some(on) = add_months(start, month).filter(|d| *d <= today) {
+                let dle = (first + pace * f64::from(month)).min(60.0);
+                let bl = toetsen.iter().find(|t| t.toetscode == "BOOM-LVS-BL-DIG");
+                // Rekenen-Wiskunde on paper: the DLE from the test's manual.
+                let mut inputs = vec![ResultInput {
+                    vak: vak("Rekenen-Wiskunde").unwrap_or_default(),
+                    afnamedatum: startblok_domain::format_date(on),
+                    dle: format!("{:.0}", dle.round()),
+                    ..Default::default()
+                }];
+                // Begrijpend lezen: a score, read through the example conversion table.
+                if let Some(bl) = bl {
+                    inputs.push(ResultInput {
+                        vak: vak("Begrijpend lezen").unwrap_or_default(),
+                        toets: bl.id.clone(),
+                        onderdeel: "G4".into(),
+                        afnamedatum: startblok_domain::format_date(on),
+                        score: format!("{:.0}", (dle * 0.9).round().min(44.0)),
+                        ..Default::default()
+                    });
+                }
+                // Spelling, every other time: a functioneringsniveau (M3 = 5, E3 = 10, …).
+                if month % 2 == 1 {
+                    let level = ((dle * 0.8 / 5.0).round() as u32).clamp(1, 12);
+                    let groep = 3 + (level - 1) / 2;
+                    let moment = if level % 2 == 1 { "M" } else { "E" };
+                    inputs.push(ResultInput {
+                        vak: vak("Spelling").unwrap_or_default(),
+                        afnamedatum: startblok_domain::format_date(on),
+                        functioneringsniveau: format!("{moment}{groep}"),
+                        ..Default::default()
+                    });
+                }
+                for input in inputs {
+                    match self.add_result(&who, &p.id, &input).await? {
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => {
+                            let said: Vec<String> =
+                                e.items().iter().map(|f| f.message.clone()).collect();
+                            return Err(corrupt(format!("demo-resultaat: {}", said.join(" "))));
+                        }
+                        None => {
+                            return Err(corrupt("demo-resultaat: leerling onbereikbaar".into()));
+                        }
+                    }
+                }
+                month += 3;
+            }
         }
         Ok(())
     }
@@ -186,7 +289,8 @@ impl App {
             if let Some(n) = boom.get(dp.key.as_str()) {
                 pupils::set_boom(&mut tx, s.id, &p.id, Some(n), "demo", t).await?;
             }
-            // Most pupils get a toetsdoel; every twelfth is left without, to show the manual's step 3.
+            // Most pupils get a toetsdoel (varied within each group, whose pupils come in turn); every
+            // twelfth is left without, to show the manual's step 3.
             if !doelen.is_empty() && i % 12 != 11 {
                 let from = p
                     .instroomdatum
@@ -195,7 +299,7 @@ impl App {
                     &mut tx,
                     s.id,
                     &p.id,
-                    Some(&doelen[i % doelen.len()]),
+                    Some(&doelen[(i / 3) % doelen.len()]),
                     from,
                     "demo",
                     t,
@@ -226,4 +330,13 @@ impl App {
         tx.commit().await.map_err(startblok_db::DbError::from)?;
         Ok(())
     }
+}
+
+/// The same day `months` months later (the last day of a shorter month).
+fn add_months(d: time::Date, months: u32) -> Option<time::Date> {
+    let total = d.year() * 12 + i32::from(u8::from(d.month())) - 1 + months as i32;
+    let (y, m) = (total / 12, (total % 12 + 1) as u8);
+    let month = time::Month::try_from(m).ok()?;
+    let day = d.day().min(time::util::days_in_month(month, y));
+    time::Date::from_calendar_date(y, month, day).ok()
 }

@@ -13,9 +13,11 @@ pub mod mail;
 pub mod normen;
 pub mod provisioning;
 pub mod pupils;
+pub mod resultaten;
 pub mod secrets;
 pub mod spreadsheet;
 pub mod toetsdoelen;
+pub mod toetsen;
 
 use startblok_db::{Db, DbError, audit};
 use startblok_domain::{SchoolId, UserId};

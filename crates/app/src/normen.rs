@@ -209,6 +209,8 @@ impl App {
         }
         audit(&mut tx, actor, "normen.geimporteerd", None, Some(school)).await?;
         tx.commit().await.map_err(DbError::from)?;
+        // Results that waited for a norm can be judged now.
+        self.reprocess_open(school, None).await?;
         Ok(Ok(rows.len()))
     }
 

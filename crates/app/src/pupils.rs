@@ -29,10 +29,10 @@ pub struct InSchool {
 }
 
 impl InSchool {
-    fn sees_all(&self) -> bool {
+    pub(crate) fn sees_all(&self) -> bool {
         self.roles.contains(&Role::Beheerder) || self.roles.contains(&Role::Ib)
     }
-    fn is_beheerder(&self) -> bool {
+    pub(crate) fn is_beheerder(&self) -> bool {
         self.roles.contains(&Role::Beheerder)
     }
 }
@@ -51,6 +51,9 @@ impl Reach {
             || p.group_id
                 .as_ref()
                 .is_some_and(|g| self.own_groups.contains(g))
+    }
+    pub fn owns_group(&self, group: &str) -> bool {
+        self.own_groups.iter().any(|g| g == group)
     }
     pub fn edits(&self, p: &Pupil) -> bool {
         self.edits_all
@@ -214,7 +217,7 @@ pub const GESLACHTEN: [(&str, &str); 4] = [
 ];
 
 impl App {
-    async fn reach(&self, conn: &mut Conn, who: &InSchool) -> Result<Reach, AppError> {
+    pub(crate) async fn reach(&self, conn: &mut Conn, who: &InSchool) -> Result<Reach, AppError> {
         let own_groups = match who.actor.user_id {
             Some(u) if who.roles.contains(&Role::Leerkracht) => {
                 groups::groups_of_teacher(conn, who.school, u).await?
@@ -481,6 +484,8 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
+        // A new toetsdoel or start date can resolve this pupil's open result errors.
+        self.reprocess_open(who.school, Some(&current.id)).await?;
         Ok(Some(Ok(())))
     }
 
@@ -766,6 +771,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
+        self.reprocess_open(who.school, Some(&p.id)).await?;
         Ok(Some(Ok(())))
     }
 }

@@ -21,6 +21,10 @@ fn demo_files_equal_the_shared_fixtures() {
         ("demo/boomnummers-demo.csv", "boomnummers-demo.csv"),
         ("demo/toetsdoelen.csv", "normen/toetsdoelen.csv"),
         ("demo/dle-normen.csv", "normen/dle-normen.csv"),
+        (
+            "demo/conversie-voorbeeld.csv",
+            "normen/conversie-voorbeeld.csv",
+        ),
     ] {
         let a = std::fs::read(here.join(copy)).unwrap();
         let b = std::fs::read(shared.join(original)).unwrap();

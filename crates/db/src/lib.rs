@@ -14,12 +14,14 @@ pub mod koppelingen;
 pub mod login_failures;
 pub mod norms;
 pub mod pupils;
+pub mod resultaten;
 pub mod schools;
 pub mod sessions;
 mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod toetsdoelen;
+pub mod toetsen;
 pub mod user_tokens;
 pub mod users;
 

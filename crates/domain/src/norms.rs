@@ -43,6 +43,11 @@ impl Dle {
         })
     }
 
+    /// A DLE from its value in tenths (0–600), as stored.
+    pub fn from_tenths(tenths: u16, bound: Bound) -> Option<Dle> {
+        (tenths <= MAX_DLE * 10).then_some(Dle { tenths, bound })
+    }
+
     /// `25`, `25,5`, `25.5`, `>60`, `<5`, with white space around: 0 to 60, one decimal at most.
     pub fn parse(input: &str) -> Result<Dle, DleError> {
         let bad = || DleError::Invalid(input.trim().to_string());
@@ -441,6 +446,127 @@ pub fn leerrendement(dl: u8, dle: Dle) -> Option<f64> {
     (dl > 0).then(|| dle.as_months() / f64::from(dl) * 100.0)
 }
 
+/// Why a result could not be judged: the error kinds of the intake contract that belong to the
+/// norms (the first step that fails, in the contract's order). The pupil and test steps
+/// (`LEERLING_NIET_GEVONDEN`, `TOETS_NIET_GEVONDEN`) come before these and belong to the intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResultFout {
+    GeenToetsdoel,
+    GeenDle,
+    OngeldigeScore,
+    GeenNorm,
+}
+
+impl ResultFout {
+    /// The code stored in the data.
+    pub fn code(self) -> &'static str {
+        match self {
+            ResultFout::GeenToetsdoel => "GEEN_TOETSDOEL",
+            ResultFout::GeenDle => "GEEN_DLE",
+            ResultFout::OngeldigeScore => "ONGELDIGE_SCORE",
+            ResultFout::GeenNorm => "GEEN_NORM",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ResultFout> {
+        [
+            ResultFout::GeenToetsdoel,
+            ResultFout::GeenDle,
+            ResultFout::OngeldigeScore,
+            ResultFout::GeenNorm,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
+    }
+
+    /// What a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            ResultFout::GeenToetsdoel => "Geen toetsdoel op de afnamedatum",
+            ResultFout::GeenDle => "Geen DLE af te leiden",
+            ResultFout::OngeldigeScore => "Score niet bruikbaar",
+            ResultFout::GeenNorm => "Geen norm voor dit vak en deze fase",
+        }
+    }
+}
+
+/// What the processing of a result needs to know about the pupil, as of any date.
+#[derive(Debug, Clone, Default)]
+pub struct PupilTimeline {
+    /// Start in newcomer education (or the instroomdatum): where the fase bands count from.
+    pub start: Option<Date>,
+    pub fase_entries: Vec<crate::pupil::FaseEntry>,
+    pub bands: crate::pupil::FaseBands,
+    /// The toetsdoel history as (valid from, toetsdoel id or none).
+    pub toetsdoelen: Vec<(Date, Option<String>)>,
+}
+
+impl PupilTimeline {
+    pub fn fase_on(&self, on: Date) -> Option<u8> {
+        crate::pupil::fase_on(self.start, &self.fase_entries, &self.bands, on)
+    }
+
+    pub fn toetsdoel_on(&self, on: Date) -> Option<&str> {
+        value_on(&self.toetsdoelen, on).and_then(|v| v.as_deref())
+    }
+}
+
+/// The outcome of processing one result: everything that could be derived, and the first step
+/// that failed (if any). A result with an error keeps its DLE when one could be derived, so a
+/// chart can still show it (without a judgement).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    pub dle: Option<(Dle, DleSource)>,
+    pub fase: Option<u8>,
+    pub toetsdoel: Option<String>,
+    pub norm: Option<Norm>,
+    pub judgement: Option<Judgement>,
+    pub fout: Option<ResultFout>,
+}
+
+/// Steps 3 to 6 of the intake contract, as a pure function of the result and the school's data:
+/// the toetsdoel on the afnamedatum, the DLE (norms.md's order), the fase on the afnamedatum, the
+/// norm for (toetsdoel, vak, fase) and the judgement. Running it twice gives the same outcome.
+pub fn process_result(
+    afnamedatum: Date,
+    scores: &ResultScores<'_>,
+    table: Option<&ConversionTable>,
+    pupil: &PupilTimeline,
+    norm_for: impl Fn(&str, u8) -> Option<Norm>,
+) -> Processed {
+    let toetsdoel = pupil.toetsdoel_on(afnamedatum).map(str::to_string);
+    let dle = derive_dle(scores, table);
+    let fase = pupil.fase_on(afnamedatum);
+    let norm = match (&toetsdoel, fase) {
+        (Some(t), Some(f)) => norm_for(t, f),
+        _ => None,
+    };
+    let judgement = match (&dle, norm) {
+        (Ok((d, _)), Some(n)) => Some(n.judge(*d)),
+        _ => None,
+    };
+    let fout = if toetsdoel.is_none() {
+        Some(ResultFout::GeenToetsdoel)
+    } else if let Err(e) = dle {
+        Some(match e {
+            NoDle::GeenDle => ResultFout::GeenDle,
+            NoDle::OngeldigeScore => ResultFout::OngeldigeScore,
+        })
+    } else if norm.is_none() {
+        Some(ResultFout::GeenNorm)
+    } else {
+        None
+    };
+    Processed {
+        dle: dle.ok(),
+        fase,
+        toetsdoel,
+        norm,
+        judgement: if fout.is_none() { judgement } else { None },
+        fout,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +575,93 @@ mod tests {
 
     fn dle(s: &str) -> Dle {
         Dle::parse(s).unwrap()
+    }
+
+    fn timeline() -> PupilTimeline {
+        PupilTimeline {
+            start: Some(date!(2026 - 01 - 05)),
+            fase_entries: vec![],
+            bands: crate::pupil::FaseBands::default(),
+            toetsdoelen: vec![(date!(2026 - 02 - 01), Some("A".into()))],
+        }
+    }
+
+    fn norms_a(t: &str, fase: u8) -> Option<Norm> {
+        (t == "A" && fase <= 2).then(|| {
+            Norm::new(
+                Dle::months(4 + 6 * u16::from(fase - 1)).unwrap(),
+                Dle::months(9 + 6 * u16::from(fase - 1)).unwrap(),
+            )
+            .unwrap()
+        })
+    }
+
+    #[test]
+    fn processing_follows_the_contract_order_and_keeps_what_it_could_derive() {
+        let dle_ref = [("DLE".to_string(), "12".to_string())];
+        let scores = ResultScores {
+            referentiescores: &dle_ref,
+            score: None,
+        };
+        // Fase 2 (6–12 months after 2026-01-05), norm 10–15: 12 is op norm.
+        let p = process_result(date!(2026 - 08 - 10), &scores, None, &timeline(), norms_a);
+        assert_eq!(p.fase, Some(2));
+        assert_eq!(p.toetsdoel.as_deref(), Some("A"));
+        assert_eq!(p.judgement, Some(Judgement::OpNorm));
+        assert_eq!(p.fout, None);
+        assert_eq!(p.dle, Some((dle("12"), DleSource::Referentiescore)));
+
+        // Before the toetsdoel was set: GEEN_TOETSDOEL, but the DLE is kept.
+        let p = process_result(date!(2026 - 01 - 20), &scores, None, &timeline(), norms_a);
+        assert_eq!(p.fout, Some(ResultFout::GeenToetsdoel));
+        assert_eq!(p.judgement, None);
+        assert_eq!(p.dle, Some((dle("12"), DleSource::Referentiescore)));
+
+        // Fase 3 has no norm.
+        let p = process_result(date!(2027 - 02 - 10), &scores, None, &timeline(), norms_a);
+        assert_eq!((p.fase, p.fout), (Some(3), Some(ResultFout::GeenNorm)));
+
+        // Nothing to derive a DLE from; an unusable score says so.
+        let none = ResultScores::default();
+        let p = process_result(date!(2026 - 08 - 10), &none, None, &timeline(), norms_a);
+        assert_eq!(p.fout, Some(ResultFout::GeenDle));
+        let table = ConversionTable::new(vec![ConversionRange {
+            van: 0.0,
+            tot_en_met: 40.0,
+            dle: dle("20"),
+        }])
+        .unwrap();
+        let x = ResultScores {
+            referentiescores: &[],
+            score: Some("X"),
+        };
+        let p = process_result(
+            date!(2026 - 08 - 10),
+            &x,
+            Some(&table),
+            &timeline(),
+            norms_a,
+        );
+        assert_eq!(p.fout, Some(ResultFout::OngeldigeScore));
+        for f in [
+            ResultFout::GeenToetsdoel,
+            ResultFout::GeenDle,
+            ResultFout::OngeldigeScore,
+            ResultFout::GeenNorm,
+        ] {
+            assert_eq!(ResultFout::from_code(f.code()), Some(f));
+        }
+    }
+
+    #[test]
+    fn a_toetsdoel_change_applies_from_its_date_on() {
+        let mut t = timeline();
+        t.toetsdoelen
+            .push((date!(2026 - 09 - 01), Some("B".into())));
+        t.toetsdoelen.push((date!(2026 - 10 - 01), None));
+        assert_eq!(t.toetsdoel_on(date!(2026 - 08 - 31)), Some("A"));
+        assert_eq!(t.toetsdoel_on(date!(2026 - 09 - 01)), Some("B"));
+        assert_eq!(t.toetsdoel_on(date!(2026 - 10 - 02)), None, "cleared");
     }
 
     #[test]
