@@ -193,6 +193,10 @@ pub struct PupilResults {
     /// This user may enter and remove results for this pupil.
     pub can_enter: bool,
     pub has_toetsdoel_today: bool,
+    pub groep_naam: String,
+    pub fase_today: Option<u8>,
+    /// Today's toetsdoel as "CODE – naam", or empty.
+    pub toetsdoel_today: String,
 }
 
 /// What the manual entry form sends, as typed.
@@ -405,9 +409,26 @@ impl App {
             Some(who.school),
         )
         .await?;
+        let groep_naam = match &p.group_id {
+            Some(g) => groups::list(&mut c, who.school)
+                .await?
+                .into_iter()
+                .find(|x| &x.id == g)
+                .map(|x| x.naam)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let toetsdoel_today = t
+            .toetsdoel_on(today)
+            .and_then(|id| data.toetsdoelen.iter().find(|d| d.id == id))
+            .map(|d| format!("{} – {}", d.code, d.naam))
+            .unwrap_or_default();
         Ok(Some(PupilResults {
             can_enter: reach.edits(&p) && p.uitgeschreven_op.is_none(),
             has_toetsdoel_today: t.toetsdoel_on(today).is_some(),
+            groep_naam,
+            fase_today: t.fase_on(today),
+            toetsdoel_today,
             pupil: p,
             per_vak,
             vakken: data.vakken,
@@ -596,22 +617,31 @@ impl App {
     }
 
     /// Removes a result entered by hand (it is kept in the database, marked removed). Delivered
-    /// results are not removed here. Returns whether it was removed.
-    pub async fn remove_result(&self, who: &InSchool, pupil: &str, id: &str) -> AppResult<bool> {
+    /// results are not removed here. `None`: no such result for this user; `Some(true)`: removed
+    /// now; `Some(false)`: it was removed already (a second click changes nothing).
+    pub async fn remove_result(
+        &self,
+        who: &InSchool,
+        pupil: &str,
+        id: &str,
+    ) -> AppResult<Option<bool>> {
         let mut tx = self.db.begin().await?;
         let reach = self.reach(&mut tx, who).await?;
         let Some(p) = pupils::get(&mut tx, who.school, pupil)
             .await?
             .filter(|p| reach.edits(p) && p.uitgeschreven_op.is_none())
         else {
-            return Ok(false);
+            return Ok(None);
         };
-        let Some(r) = resultaten::get(&mut tx, who.school, id)
+        let Some((r, removed)) = resultaten::get_any(&mut tx, who.school, id)
             .await?
-            .filter(|r| r.pupil_id == p.id && r.herkomst == "handmatig")
+            .filter(|(r, _)| r.pupil_id == p.id && r.herkomst == "handmatig")
         else {
-            return Ok(false);
+            return Ok(None);
         };
+        if removed {
+            return Ok(Some(false));
+        }
         let by = who.actor.user_id.map(|u| u.to_string());
         let done = resultaten::remove(&mut tx, who.school, &r.id, by.as_deref(), now()).await?;
         audit(
@@ -623,7 +653,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
-        Ok(done)
+        Ok(Some(done))
     }
 
     /// One result of a pupil, for the removal confirmation (same access as removing).

@@ -464,8 +464,13 @@ async fn a_removed_result_disappears_from_view_but_stays_stored() {
         let before: usize = view.per_vak.iter().map(|v| v.rows.len()).sum();
         let id = view.per_vak[0].rows[0].r.id.clone();
         let rows = stored_rows(&app).await;
-        assert!(app.remove_result(&lk, &p.id, &id).await.unwrap());
-        assert!(!app.remove_result(&lk, &p.id, &id).await.unwrap(), "once");
+        assert_eq!(app.remove_result(&lk, &p.id, &id).await.unwrap(), Some(true));
+        assert_eq!(
+            app.remove_result(&lk, &p.id, &id).await.unwrap(),
+            Some(false),
+            "a second click changes nothing"
+        );
+        assert_eq!(app.remove_result(&lk, &p.id, "onbekend").await.unwrap(), None);
         let view = app.pupil_results(&lk, &p.id).await.unwrap().unwrap();
         let after: usize = view.per_vak.iter().map(|v| v.rows.len()).sum();
         assert_eq!(after, before - 1);

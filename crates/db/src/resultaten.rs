@@ -207,6 +207,24 @@ pub async fn get(conn: &mut Conn, school: SchoolId, id: &str) -> Result<Option<R
     r.as_ref().map(row).transpose()
 }
 
+/// A result, also when it was removed: (the result, whether it was removed).
+pub async fn get_any(
+    conn: &mut Conn,
+    school: SchoolId,
+    id: &str,
+) -> Result<Option<(Resultaat, bool)>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS}, verwijderd_op FROM resultaten WHERE school_id = $1 AND id = $2"
+    )))
+    .bind(school.to_string())
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    r.as_ref()
+        .map(|r| Ok((row(r)?, opt_text(r, "verwijderd_op")?.is_some())))
+        .transpose()
+}
+
 /// Marks a result as removed (it stays in the database). Returns whether it was there.
 pub async fn remove(
     conn: &mut Conn,

@@ -552,6 +552,12 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
         let grid = p.text("table").await;
         assert!(grid.contains("Rekenen-Wiskunde") && grid.contains("4 – 9"), "{grid}");
         p.check("normen").await;
+        p.goto(&app.url(&format!("{demo}/instellingen"))).await;
+        p.click_link("Toetsen").await;
+        p.wait_path(&format!("{demo}/instellingen/toetsen")).await;
+        let catalogue = p.text("table").await;
+        assert!(catalogue.contains("LVS RW 2019") && catalogue.contains("✓"), "{catalogue}");
+        p.check("toetsen").await;
 
         // Route 2 first, to start from nothing: the Boom nummers table, emptied and saved.
         p.goto(&app.url(&format!("{demo}/instellingen/boomnummers"))).await;
@@ -1213,6 +1219,194 @@ return out.slice(0, 8).join(', ');
 
 /// Starts chromedriver and Chromium, runs the walk, closes the browser, and fails with every
 /// problem the checks found. Skips (loudly) without a browser, unless browser tests are required.
+/// A leerkracht follows their group: the Groepsoverzicht (their one group at once, counts per
+/// judgement), a pupil's tab RESULTATEN with the chart per vak and the table under it, entering a
+/// paper test's result (first wrong, then right) and removing it again. The numbers on screen are
+/// the ones the app computes with the domain's rules.
+#[tokio::test]
+async fn leerkracht_follows_the_group_overview_and_a_pupils_results() {
+    walk(|p| async move {
+        use startblok_app::pupils::InSchool;
+        use startblok_app::resultaten::OverviewFilter;
+        let app = spawn_sqlite().await;
+        app.app.seed_demo().await.unwrap();
+        let demo = "/s/99ZZ-00";
+        p.goto(&app.url("/inloggen")).await;
+        p.type_into("#email", "leerkracht@demo.startblok.nl").await;
+        p.type_into("#wachtwoord", startblok_app::demo::DEMO_PASSWORD).await;
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return location.pathname !== '/inloggen'").await;
+        p.goto(&app.url(demo)).await;
+
+        // Groepsoverzicht: the leerkracht's one group is shown at once.
+        p.click("nav.sb-nav a[href$='/overzicht']").await;
+        p.wait_path(&format!("{demo}/overzicht")).await;
+        let caption = p.text("table caption").await;
+        assert!(caption.contains("12 leerlingen"), "{caption}");
+        p.check("groepsoverzicht").await;
+
+        // The same cells as the app's overview (judged by the domain's rules).
+        let school = app
+            .app
+            .school_by_code(&"99ZZ-00".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut c = app.app.db.conn().await.unwrap();
+        let u = startblok_db::users::by_email(&mut c, "leerkracht@demo.startblok.nl")
+            .await
+            .unwrap()
+            .unwrap();
+        drop(c);
+        let who = InSchool {
+            school,
+            actor: Actor::user(u.id, &u.email, "test"),
+            roles: vec![Role::Leerkracht],
+        };
+        let first = app
+            .app
+            .group_overview(&who, &OverviewFilter::default(), false)
+            .await
+            .unwrap();
+        let o = app
+            .app
+            .group_overview(
+                &who,
+                &OverviewFilter {
+                    groep: first.groups[0].0.clone(),
+                    ..Default::default()
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        let shown: Vec<String> = p
+            .js("return [...document.querySelectorAll('table.sb-overview tbody tr')].map(r => [...r.querySelectorAll('td')].slice(2).map(c => c.querySelector('.sb-oordeel')?.textContent ?? '–').join('|'))")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        // Vakken without any result in the group have no column.
+        let keep: Vec<usize> = (0..o.vakken.len())
+            .filter(|k| o.rows.iter().any(|r| r.cells[*k].is_some()))
+            .collect();
+        let want: Vec<String> = o
+            .rows
+            .iter()
+            .map(|r| {
+                keep.iter()
+                    .map(|k| match &r.cells[*k] {
+                        Some(c) => format!("{} · {}", c.dle, c.judgement.label()),
+                        None => "–".into(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        assert_eq!(shown.len(), want.len());
+        for (s, w) in shown.iter().zip(&want) {
+            // The page puts a shape before each judgement: ▼ ● ■.
+            let plain: String = s
+                .split('|')
+                .map(|c| c.trim_start_matches(['▼', '●', '■', ' ']))
+                .collect::<Vec<_>>()
+                .join("|");
+            assert_eq!(&plain, w);
+        }
+
+        // A pupil with results: tab RESULTATEN, a chart per vak with its table.
+        let row = o
+            .rows
+            .iter()
+            .find(|r| r.cells.iter().filter(|c| c.is_some()).count() >= 2)
+            .expect("a demo pupil with results");
+        let naam = row.pupil.display_name();
+        p.click_link(&naam).await;
+        p.wait_path(&format!("{demo}/leerlingen/{}/resultaten", row.pupil.id)).await;
+        let charts = p
+            .js("return [...document.querySelectorAll('svg.sb-chart')].map(s => s.querySelector('title').textContent)")
+            .await;
+        let charts = charts.as_array().unwrap();
+        assert!(charts.len() >= 2, "{charts:?}");
+        assert!(
+            charts[0].as_str().unwrap().ends_with(&format!("DLE van {naam}")),
+            "{charts:?}"
+        );
+        let desc = p.text("svg.sb-chart desc").await;
+        assert!(desc.contains("resultaten van"), "{desc}");
+        // The table under the first chart says what the app computed, newest first.
+        let view = app.app.pupil_results(&who, &row.pupil.id).await.unwrap().unwrap();
+        let vak0 = &view.per_vak[0];
+        let first_row = p
+            .js("return [...document.querySelector('table.sb-results tbody tr').querySelectorAll('td')].map(c => c.textContent.trim())")
+            .await;
+        let cells: Vec<&str> = first_row.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let newest = vak0.rows.last().unwrap();
+        assert_eq!(cells[0], startblok_domain::format_date(newest.r.afnamedatum));
+        assert_eq!(cells[2], newest.dle.unwrap().to_string());
+        let norm = newest.norm.unwrap();
+        assert_eq!(cells[5], format!("{} – {}", norm.ondergrens, norm.streef));
+        assert!(
+            cells[6].ends_with(norm.judge(newest.dle.unwrap()).label()),
+            "{cells:?}"
+        );
+        p.check("resultaten").await;
+
+        // A paper test's result: first without anything filled in, then right.
+        let form = "form[action$='/resultaten']";
+        p.js("document.getElementById('afnamedatum').value = '30-02-2026'").await;
+        p.js("document.getElementById('dle').value = '14,5'").await;
+        p.submit(&format!("{form} button[type=submit]")).await;
+        p.wait_js("return !!document.getElementById('foutmeldingen')").await;
+        let summary = p.text("#foutmeldingen").await;
+        assert!(summary.contains("Kies het vak"), "{summary}");
+        assert!(summary.contains("Afnamedatum"), "{summary}");
+        assert_eq!(p.attr("#dle", "value").await.as_deref(), Some("14,5"), "input kept");
+        p.check("resultaat-invoeren-fout").await;
+        let rw = view
+            .vakken
+            .iter()
+            .find(|v| v.naam == "Rekenen-Wiskunde")
+            .unwrap()
+            .id
+            .clone();
+        p.js(&format!("document.getElementById('vak').value = '{rw}'")).await;
+        let on = startblok_domain::format_date(startblok_domain::today_nl(startblok_app::now()));
+        p.js(&format!("document.getElementById('afnamedatum').value = '{on}'")).await;
+        p.submit(&format!("{form} button[type=submit]")).await;
+        p.wait_js("return location.search.includes('ingevoerd=')").await;
+        let notice = p.text(".sb-notice").await;
+        assert!(notice.contains("Het resultaat is opgeslagen: DLE 14,5"), "{notice}");
+        p.check("resultaat-ingevoerd").await;
+
+        // And removed again, after a confirmation.
+        let id = p
+            .js("return new URLSearchParams(location.search).get('ingevoerd')")
+            .await
+            .as_str()
+            .unwrap()
+            .to_string();
+        p.click(&format!("a[href$='/resultaten/{id}/verwijderen']")).await;
+        p.wait_path(&format!(
+            "{demo}/leerlingen/{}/resultaten/{id}/verwijderen",
+            row.pupil.id
+        ))
+        .await;
+        p.check("resultaat-verwijderen").await;
+        p.click_button("Ja, verwijderen").await;
+        p.wait_js("return location.search.includes('verwijderd=1')").await;
+        assert!(p.text(".sb-notice").await.contains("verwijderd"));
+        assert_eq!(
+            p.js(&format!("return !!document.getElementById('resultaat-{id}')")).await,
+            json!(false)
+        );
+    })
+    .await;
+}
+
 async fn walk<F, Fut>(f: F)
 where
     F: FnOnce(Page) -> Fut,

@@ -64,6 +64,7 @@ fn concrete(app: &TestApp, path: &str, school: &str, owner: &str) -> String {
         "import",
         "aanvraag",
         "applicatie",
+        "resultaat",
     ] {
         let param = format!("{{{kind}}}");
         if out.contains(&param) {
@@ -84,6 +85,7 @@ fn has_object(path: &str) -> bool {
         "{toetsdoel}",
         "{upload}",
         "{import}",
+        "{resultaat}",
     ]
     .iter()
     .any(|p| path.contains(p))

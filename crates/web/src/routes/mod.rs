@@ -8,6 +8,7 @@ pub mod auth;
 pub mod beheer;
 pub mod groups;
 pub mod import;
+pub mod overzicht;
 pub mod pupils;
 pub mod school;
 pub mod settings;
@@ -86,6 +87,9 @@ pub fn table() -> Vec<RouteDef> {
         r(M::GET, "/s/{school}/instellingen/normen", School(BEHEERDER), get(settings::normen::show_page)),
         r(M::POST, "/s/{school}/instellingen/normen", School(BEHEERDER), post(settings::normen::import)),
         r(M::GET, "/s/{school}/instellingen/normen.csv", School(BEHEERDER), get(settings::normen::export)),
+        r(M::GET, "/s/{school}/instellingen/toetsen", School(BEHEERDER), get(settings::toetsen::show_page)),
+        r(M::POST, "/s/{school}/instellingen/toetsen", School(BEHEERDER), post(settings::toetsen::import)),
+        r(M::GET, "/s/{school}/instellingen/toetsen/conversie.csv", School(BEHEERDER), get(settings::toetsen::export)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), get(settings::get::toetsdoelen)),
         r(M::POST, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), post(settings::post::add_toetsdoel)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen/{toetsdoel}", School(BEHEERDER), get(settings::get::toetsdoel)),
@@ -97,8 +101,14 @@ pub fn table() -> Vec<RouteDef> {
         r(M::GET, "/s/{school}/leerlingen/{leerling}/basis", School(ALL_SCHOOL_ROLES), get(pupils::get::basis)),
         r(M::POST, "/s/{school}/leerlingen/{leerling}/basis", School(EDITORS), post(pupils::post::basis)),
         r(M::POST, "/s/{school}/leerlingen/{leerling}/fase", School(EDITORS), post(pupils::post::add_fase)),
+        r(M::GET, "/s/{school}/leerlingen/{leerling}/resultaten", School(ALL_SCHOOL_ROLES), get(pupils::results::show)),
+        r(M::POST, "/s/{school}/leerlingen/{leerling}/resultaten", School(EDITORS), post(pupils::results::add)),
+        r(M::GET, "/s/{school}/leerlingen/{leerling}/resultaten/{resultaat}/verwijderen", School(EDITORS), get(pupils::results::remove_form)),
+        r(M::POST, "/s/{school}/leerlingen/{leerling}/resultaten/{resultaat}/verwijderen", School(EDITORS), post(pupils::results::remove)),
         r(M::GET, "/s/{school}/leerlingen/{leerling}/uitschrijven", School(BEHEERDER), get(pupils::get::leave_form)),
         r(M::POST, "/s/{school}/leerlingen/{leerling}/uitschrijven", School(BEHEERDER), post(pupils::post::leave)),
+        r(M::GET, "/s/{school}/overzicht", School(ALL_SCHOOL_ROLES), get(overzicht::page)),
+        r(M::GET, "/s/{school}/overzicht.csv", School(ALL_SCHOOL_ROLES), get(overzicht::csv)),
         r(M::GET, "/s/{school}/groepen", School(BEHEERDER_IB), get(groups::get::overview)),
         r(M::GET, "/s/{school}/groepen/nieuw", School(BEHEERDER), get(groups::get::new_form)),
         r(M::POST, "/s/{school}/groepen/nieuw", School(BEHEERDER), post(groups::post::create)),

@@ -274,6 +274,23 @@ async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static 
             .await
             .unwrap()
             .unwrap();
+        let vak = app.vakken(s.id).await.unwrap()[0].id.clone();
+        let resultaat = app
+            .add_result(
+                &who,
+                &leerling,
+                &startblok_app::resultaten::ResultInput {
+                    vak,
+                    afnamedatum: "01-10-2026".into(),
+                    dle: "12".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        out.insert((school.to_string(), "resultaat"), resultaat.id);
         out.insert((school.to_string(), "import"), import);
         out.insert((school.to_string(), "upload"), upload);
         out.insert((school.to_string(), "toetsdoel"), doel);

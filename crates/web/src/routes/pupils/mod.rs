@@ -2,6 +2,7 @@
 
 pub mod get;
 pub mod post;
+pub mod results;
 
 use askama::Template;
 use startblok_app::pupils::{BasisInput, Card, GESLACHTEN, PupilFilter, PupilList};

@@ -5,6 +5,7 @@ pub mod get;
 pub mod koppeling;
 pub mod normen;
 pub mod post;
+pub mod toetsen;
 
 use askama::Template;
 use startblok_app::pupils::BoomRow;
