@@ -56,13 +56,8 @@ impl App {
         let mut list = norms::vakken(&mut tx, school).await?;
         if list.is_empty() {
             for (i, naam) in DEFAULT_VAKKEN.iter().enumerate() {
-                match norms::insert_vak(&mut tx, school, naam, i as i64, now()).await {
-                    // Another request made them at the same moment: fine.
-                    Err(DbError::Duplicate) => {}
-                    other => {
-                        other?;
-                    }
-                }
+                // Another request may make them at the same moment: then theirs stand.
+                norms::insert_vak_if_absent(&mut tx, school, naam, i as i64, now()).await?;
             }
             list = norms::vakken(&mut tx, school).await?;
         }
@@ -209,8 +204,8 @@ impl App {
         }
         audit(&mut tx, actor, "normen.geimporteerd", None, Some(school)).await?;
         tx.commit().await.map_err(DbError::from)?;
-        // Results that waited for a norm can be judged now.
-        self.reprocess_open(school, None).await?;
+        // Results judged with the old norms, or waiting for one, are processed again.
+        self.reprocess_after_change(school, None).await;
         Ok(Ok(rows.len()))
     }
 

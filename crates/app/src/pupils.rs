@@ -484,8 +484,9 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
-        // A new toetsdoel or start date can resolve this pupil's open result errors.
-        self.reprocess_open(who.school, Some(&current.id)).await?;
+        // A new toetsdoel or start date changes how this pupil's results are judged.
+        self.reprocess_after_change(who.school, Some(&current.id))
+            .await;
         Ok(Some(Ok(())))
     }
 
@@ -771,7 +772,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
-        self.reprocess_open(who.school, Some(&p.id)).await?;
+        self.reprocess_after_change(who.school, Some(&p.id)).await;
         Ok(Some(Ok(())))
     }
 }

@@ -138,14 +138,20 @@ pub fn process(r: &Resultaat, pupil: &PupilTimeline, data: &SchoolData) -> Proce
     if let Some(f) = &r.referentie_fn {
         referenties.push(("FN".to_string(), f.clone()));
     }
-    let scores = ResultScores {
-        referentiescores: &referenties,
-        score: r.score.as_deref(),
-    };
-    let table = r
+    let conversie = r
         .toets_id
         .as_deref()
         .and_then(|t| table_for(&data.tables, t, r.onderdeel.as_deref()));
+    // The table says which score it reads.
+    let score = match conversie.map(|c| c.bron.as_str()) {
+        Some("vaardigheidsscore") => r.vaardigheidsscore.as_deref(),
+        _ => r.score.as_deref(),
+    };
+    let scores = ResultScores {
+        referentiescores: &referenties,
+        score,
+    };
+    let table = conversie.map(|c| &c.table);
     let vak = r.vak_id.clone().unwrap_or_default();
     process_result(r.afnamedatum, &scores, table, pupil, |doel, fase| {
         data.norm(doel, &vak, fase)
@@ -325,9 +331,20 @@ impl App {
         })
     }
 
-    /// Processes again every result with an open error (of one pupil, or of the whole school),
-    /// with the school's current data. Returns how many are now processed.
-    pub async fn reprocess_open(&self, school: SchoolId, pupil: Option<&str>) -> AppResult<usize> {
+    /// After a change to what judging depends on (a pupil's toetsdoel, start or fase entries;
+    /// the school's norms or conversion tables): every result concerned is processed again. The
+    /// change itself is saved already; should this fail, the results keep their earlier outcome
+    /// until the next change or "opnieuw verwerken", and the log says so.
+    pub async fn reprocess_after_change(&self, school: SchoolId, pupil: Option<&str>) {
+        if let Err(e) = self.reprocess(school, pupil).await {
+            tracing::error!(error = %e, "resultaten opnieuw verwerken mislukt");
+        }
+    }
+
+    /// Processes every result (of one pupil, or of the whole school) again with the school's
+    /// current data: processing is a pure function of the result and that data, so a result
+    /// whose outcome is unchanged is left as it is. Returns how many open errors were resolved.
+    pub async fn reprocess(&self, school: SchoolId, pupil: Option<&str>) -> AppResult<usize> {
         let data = self.school_data(school).await?;
         let mut tx = self.db.begin().await?;
         let all = match pupil {
@@ -337,7 +354,8 @@ impl App {
         let mut timelines: HashMap<String, PupilTimeline> = HashMap::new();
         let mut fixed = 0;
         let at = now();
-        for r in all.iter().filter(|r| r.derived.status == "fout") {
+        let mut changed = 0;
+        for r in &all {
             if !timelines.contains_key(&r.pupil_id) {
                 let Some(p) = pupils::get(&mut tx, school, &r.pupil_id).await? else {
                     continue;
@@ -347,14 +365,25 @@ impl App {
             }
             let t = &timelines[&r.pupil_id];
             let d = derived(&process(r, t, &data));
-            if d.status == "verwerkt" {
+            if d.status == "verwerkt" && r.derived.status == "fout" {
                 fixed += 1;
             }
             let mut before = r.derived.clone();
             before.verwerkt_op = None;
             if d != before {
                 resultaten::set_derived(&mut tx, school, &r.id, &d, at).await?;
+                changed += 1;
             }
+        }
+        if changed > 0 {
+            audit(
+                &mut tx,
+                &crate::Actor::system(),
+                "resultaten.opnieuw_verwerkt",
+                pupil.map(|p| ("leerling", p.to_string())),
+                Some(school),
+            )
+            .await?;
         }
         tx.commit().await.map_err(DbError::from)?;
         Ok(fixed)
@@ -512,20 +541,27 @@ impl App {
                     .cloned()
             })
             .or_else(|| (!onderdeel.is_empty()).then(|| onderdeel.chars().take(40).collect()));
-        let afname = match parse_past_date(&input.afnamedatum, today) {
-            Ok(Some(d)) => Some(d),
-            Ok(None) => {
-                errors.add(
-                    "afnamedatum",
-                    "Vul de afnamedatum in, bijvoorbeeld 14-11-2026.",
-                );
-                None
-            }
-            Err(e) => {
-                errors.add("afnamedatum", format!("Afnamedatum: {e}"));
-                None
-            }
-        };
+        // A school date (1990 to next year), and not in the future.
+        let afname =
+            match startblok_domain::parse_school_date(&input.afnamedatum, today).and_then(|d| {
+                match d {
+                    Some(d) if d > today => parse_past_date(&input.afnamedatum, today),
+                    other => Ok(other),
+                }
+            }) {
+                Ok(Some(d)) => Some(d),
+                Ok(None) => {
+                    errors.add(
+                        "afnamedatum",
+                        "Vul de afnamedatum in, bijvoorbeeld 14-11-2026.",
+                    );
+                    None
+                }
+                Err(e) => {
+                    errors.add("afnamedatum", format!("Afnamedatum: {e}"));
+                    None
+                }
+            };
         let dle = input.dle.trim();
         if !dle.is_empty()
             && let Err(e) = Dle::parse(dle)
@@ -543,33 +579,56 @@ impl App {
             );
         }
         let score = input.score.trim();
+        let mut score_bron = "score";
         if !score.is_empty() {
             let number = score
                 .replace(',', ".")
                 .parse::<f64>()
                 .ok()
-                .filter(|f| f.is_finite());
+                .filter(|f| f.is_finite() && score.chars().count() <= 12);
             match (number, toets) {
-                (None, _) => errors.add("score", format!("'{score}' is geen getal.")),
+                (None, _) => errors.add(
+                    "score",
+                    format!(
+                        "'{}' is geen getal.",
+                        score.chars().take(20).collect::<String>()
+                    ),
+                ),
                 (Some(_), None) => errors.add(
                     "score",
                     "Een score zet Startblok om met de conversietabel van een toets: kies de toets, of vul de DLE in.",
                 ),
-                (Some(_), Some(t)) => {
-                    if table_for(&data.tables, &t.id, onderdeel.as_deref()).is_none() {
-                        errors.add(
-                            "score",
-                            format!(
-                                "Voor {}{} is geen conversietabel (Instellingen > Toetsen). Vul de DLE in.",
-                                t.naam,
-                                onderdeel
-                                    .as_deref()
-                                    .map(|o| format!(" onderdeel {o}"))
-                                    .unwrap_or_default()
-                            ),
-                        );
+                (Some(n), Some(t)) => match table_for(&data.tables, &t.id, onderdeel.as_deref()) {
+                    Some(c) => {
+                        if c.bron == "vaardigheidsscore" {
+                            score_bron = "vaardigheidsscore";
+                        }
+                        if c.table.lookup(n).is_none() {
+                            let r = c.table.ranges();
+                            let show = |f: f64| f.to_string().replace('.', ",");
+                            errors.add(
+                                "score",
+                                format!(
+                                    "De {score_bron} {score} valt buiten de conversietabel van {} (van {} tot en met {}).",
+                                    t.naam,
+                                    show(r[0].van),
+                                    show(r[r.len() - 1].tot_en_met)
+                                ),
+                            );
+                        }
                     }
-                }
+                    None => errors.add(
+                        "score",
+                        format!(
+                            "Voor {}{} is geen conversietabel (Instellingen > Toetsen). Vul de DLE in.",
+                            t.naam,
+                            onderdeel
+                                .as_deref()
+                                .map(|o| format!(" onderdeel {o}"))
+                                .unwrap_or_default()
+                        ),
+                    ),
+                },
             }
         }
         if dle.is_empty() && fnv.is_empty() && score.is_empty() {
@@ -595,7 +654,9 @@ impl App {
             toetsnaam: toets.map(|t| t.naam.clone()),
             onderdeel,
             afnamedatum: afname,
-            score: (!score.is_empty()).then(|| score.to_string()),
+            score: (!score.is_empty() && score_bron == "score").then(|| score.to_string()),
+            vaardigheidsscore: (!score.is_empty() && score_bron == "vaardigheidsscore")
+                .then(|| score.to_string()),
             referentie_dle: (!dle.is_empty()).then(|| dle.to_string()),
             referentie_fn: (!fnv.is_empty()).then_some(fnv),
             derived: Derived::default(),
@@ -671,10 +732,21 @@ impl App {
         else {
             return Ok(None);
         };
-        Ok(resultaten::get(&mut c, who.school, id)
+        let Some(r) = resultaten::get(&mut c, who.school, id)
             .await?
             .filter(|r| r.pupil_id == p.id && r.herkomst == "handmatig")
-            .map(|r| (p, r)))
+        else {
+            return Ok(None);
+        };
+        audit(
+            &mut c,
+            &who.actor,
+            "leerling.resultaat_bekeken",
+            Some(("leerling", p.id.clone())),
+            Some(who.school),
+        )
+        .await?;
+        Ok(Some((p, r)))
     }
 }
 
@@ -856,7 +928,10 @@ impl App {
         let Some(g) = &o.groep else {
             return Ok(None);
         };
-        let mut w = csv::Writer::from_writer(Vec::new());
+        // A report for a spreadsheet: semicolons and a byte order mark, as Dutch Excel expects.
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer("\u{feff}".as_bytes().to_vec());
         let err = |e: csv::Error| AppError::Corrupt(e.to_string());
         let mut head = vec![
             "leerling".to_string(),
@@ -864,16 +939,19 @@ impl App {
             "toetsdoel".to_string(),
         ];
         for v in &o.vakken {
-            head.push(format!("{} DLE", v.naam));
-            head.push(format!("{} oordeel", v.naam));
-            head.push(format!("{} afnamedatum", v.naam));
+            let naam = crate::spreadsheet::report_cell(&v.naam);
+            let v = &naam;
+            head.push(format!("{v} DLE"));
+            head.push(format!("{v} oordeel"));
+            head.push(format!("{v} afnamedatum"));
         }
         w.write_record(&head).map_err(err)?;
         for r in &o.rows {
+            let cell = crate::spreadsheet::report_cell;
             let mut rec = vec![
-                r.pupil.display_name(),
+                cell(&r.pupil.display_name()),
                 r.fase.map(|f| f.to_string()).unwrap_or_default(),
-                r.toetsdoel_code.clone(),
+                cell(&r.toetsdoel_code),
             ];
             for c in &r.cells {
                 match c {

@@ -22,11 +22,11 @@ pub enum TableError {
     #[error("Het bestand heeft meer dan {0} regels. Splits het op in kleinere bestanden.")]
     TooManyRows(usize),
     #[error(
-        "Dit Excel-bestand is uitgepakt te groot (meer dan 20 MB). Sla alleen de lijst met nummers op, of gebruik CSV."
+        "Dit Excel-bestand is uitgepakt te groot (meer dan 20 MB). Sla alleen de tabel zelf op, of gebruik CSV."
     )]
     Unpacked,
     #[error(
-        "Het bestand heeft maar één kolom. Er is een kolom met het Boom-leerlingnummer nodig en een kolom waarmee Startblok de leerling herkent."
+        "Het bestand heeft maar één kolom. Sla het op als CSV met komma's of puntkomma's tussen de kolommen, of als Excel-werkmap (.xlsx)."
     )]
     OneColumn,
 }
@@ -267,5 +267,31 @@ mod tests {
     #[test]
     fn excel_serials_become_iso_dates() {
         assert_eq!(excel_date(42370.0), "2016-01-01");
+    }
+}
+
+/// A text cell for a report CSV that people open in a spreadsheet: a value that a spreadsheet
+/// would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a
+/// leading apostrophe, as OWASP advises against CSV injection. Not for files meant to be read
+/// back in (norms, conversion tables), whose values must round-trip.
+pub fn report_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod report_cell_tests {
+    use super::report_cell;
+
+    #[test]
+    fn formulas_are_defused_and_plain_text_is_kept() {
+        assert_eq!(report_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(report_cell("+31"), "'+31");
+        assert_eq!(report_cell("@SUM"), "'@SUM");
+        assert_eq!(report_cell("Fatima García"), "Fatima García");
+        assert_eq!(report_cell(""), "");
     }
 }

@@ -73,13 +73,21 @@ pub const CONVERSIE_COLUMNS: [&str; 7] = [
 /// A table being imported: its bron and its lines with their line numbers in the file.
 type Pending = (String, Vec<(usize, ConversieRegel)>);
 
+/// A conversion table with the score it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversie {
+    /// `score` or `vaardigheidsscore`.
+    pub bron: String,
+    pub table: ConversionTable,
+}
+
 /// The school's conversion tables, per (toets id, onderdeel).
-pub type Tables = HashMap<(String, String), ConversionTable>;
+pub type Tables = HashMap<(String, String), Conversie>;
 
 /// Turns stored lines into checked tables (lines that no longer form a valid table are left out:
 /// the import refuses such tables, so this only happens to a damaged database).
 pub fn tables(lines: &[ConversieRegel]) -> Tables {
-    let mut grouped: BTreeMap<(String, String), Vec<ConversionRange>> = BTreeMap::new();
+    let mut grouped: BTreeMap<(String, String), (String, Vec<ConversionRange>)> = BTreeMap::new();
     for l in lines {
         let Some(dle) = u16::try_from(l.dle_tenths)
             .ok()
@@ -89,7 +97,8 @@ pub fn tables(lines: &[ConversieRegel]) -> Tables {
         };
         grouped
             .entry((l.toets_id.clone(), l.onderdeel.clone()))
-            .or_default()
+            .or_insert_with(|| (l.bron.clone(), Vec::new()))
+            .1
             .push(ConversionRange {
                 van: l.van,
                 tot_en_met: l.tot_en_met,
@@ -98,9 +107,11 @@ pub fn tables(lines: &[ConversieRegel]) -> Tables {
     }
     grouped
         .into_iter()
-        .filter_map(|(k, mut v)| {
+        .filter_map(|(k, (bron, mut v))| {
             v.sort_by(|a, b| a.van.total_cmp(&b.van));
-            ConversionTable::new(v).ok().map(|t| (k, t))
+            ConversionTable::new(v)
+                .ok()
+                .map(|table| (k, Conversie { bron, table }))
         })
         .collect()
 }
@@ -110,7 +121,7 @@ pub fn table_for<'a>(
     tables: &'a Tables,
     toets: &str,
     onderdeel: Option<&str>,
-) -> Option<&'a ConversionTable> {
+) -> Option<&'a Conversie> {
     onderdeel
         .and_then(|o| tables.get(&(toets.to_string(), o.to_string())))
         .or_else(|| tables.get(&(toets.to_string(), String::new())))
@@ -153,13 +164,8 @@ impl App {
                     vak_id: vak,
                     onderdelen: &onderdelen,
                 };
-                match toetsen::insert(&mut tx, school, &new, now()).await {
-                    // Another request made them at the same moment: fine.
-                    Err(DbError::Duplicate) => {}
-                    other => {
-                        other?;
-                    }
-                }
+                // Another request may make them at the same moment: then theirs stand.
+                toetsen::insert_if_absent(&mut tx, school, &new, now()).await?;
             }
             list = toetsen::list(&mut tx, school).await?;
         }
@@ -363,8 +369,8 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
-        // Results that waited for a table can be judged now.
-        self.reprocess_open(school, None).await?;
+        // Results judged with the old tables, or waiting for one, are processed again.
+        self.reprocess_after_change(school, None).await;
         Ok(Ok(count))
     }
 

@@ -241,6 +241,28 @@ async fn manual_entry_refuses_each_bad_field_and_stores_nothing_then_stores_a_go
                 "score",
                 "geen getal",
             ),
+            (
+                ResultInput {
+                    vak: rw.id.clone(),
+                    afnamedatum: "01-01-0001".into(),
+                    dle: "10".into(),
+                    ..Default::default()
+                },
+                "afnamedatum",
+                "Afnamedatum",
+            ),
+            (
+                ResultInput {
+                    vak: rw.id.clone(),
+                    toets: rw_dig.id.clone(),
+                    onderdeel: "G5".into(),
+                    afnamedatum: "01-10-2026".into(),
+                    score: "45".into(),
+                    ..Default::default()
+                },
+                "score",
+                "valt buiten de conversietabel van LVS RW digitaal (van 0 tot en met 44)",
+            ),
         ];
         for (input, field, says) in cases {
             let errors = app
@@ -464,13 +486,19 @@ async fn a_removed_result_disappears_from_view_but_stays_stored() {
         let before: usize = view.per_vak.iter().map(|v| v.rows.len()).sum();
         let id = view.per_vak[0].rows[0].r.id.clone();
         let rows = stored_rows(&app).await;
-        assert_eq!(app.remove_result(&lk, &p.id, &id).await.unwrap(), Some(true));
+        assert_eq!(
+            app.remove_result(&lk, &p.id, &id).await.unwrap(),
+            Some(true)
+        );
         assert_eq!(
             app.remove_result(&lk, &p.id, &id).await.unwrap(),
             Some(false),
             "a second click changes nothing"
         );
-        assert_eq!(app.remove_result(&lk, &p.id, "onbekend").await.unwrap(), None);
+        assert_eq!(
+            app.remove_result(&lk, &p.id, "onbekend").await.unwrap(),
+            None
+        );
         let view = app.pupil_results(&lk, &p.id).await.unwrap().unwrap();
         let after: usize = view.per_vak.iter().map(|v| v.rows.len()).sum();
         assert_eq!(after, before - 1);
@@ -602,7 +630,10 @@ async fn the_group_overview_counts_filters_exports_and_keeps_to_the_users_groups
             .unwrap()
             .unwrap();
         assert_eq!(naam, o.groep.as_ref().unwrap().naam);
-        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        let csv = csv.strip_prefix('\u{feff}').expect("a byte order mark");
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(csv.as_bytes());
         let head = r.headers().unwrap().clone();
         assert_eq!(&head[0], "leerling");
         assert_eq!(&head[3], "Rekenen-Wiskunde DLE");
@@ -618,5 +649,114 @@ async fn the_group_overview_counts_filters_exports_and_keeps_to_the_users_groups
                     .unwrap_or_default()
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn a_later_fase_entry_norm_or_table_rejudges_results_already_judged() {
+    for t in TestDb::all().await {
+        let app = app(&t);
+        let s = demo_school(&app).await;
+        let bh = beheerder(&app, s).await;
+        let lk = leerkracht(&app, s).await;
+        let own = app.pupil_list(&lk, &PupilFilter::default()).await.unwrap();
+        // A pupil whose results are judged in fase 1 (the first months).
+        let (p, row) = {
+            let mut found = None;
+            for r in &own.rows {
+                let v = app.pupil_results(&lk, &r.pupil.id).await.unwrap().unwrap();
+                if let Some(x) = v
+                    .per_vak
+                    .iter()
+                    .flat_map(|v| &v.rows)
+                    .find(|x| x.r.derived.fase == Some(1) && x.fout.is_none())
+                {
+                    found = Some((r.pupil.clone(), x.clone()));
+                    break;
+                }
+            }
+            found.expect("a demo result in fase 1")
+        };
+        // "Vanaf" the day before that result: fase 5, with a higher norm in the example.
+        let vanaf = format_date(row.r.afnamedatum.previous_day().unwrap());
+        app.add_fase_entry(&lk, &p.id, "5", &vanaf)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let v = app.pupil_results(&lk, &p.id).await.unwrap().unwrap();
+        let again = v
+            .per_vak
+            .iter()
+            .flat_map(|v| &v.rows)
+            .find(|x| x.r.id == row.r.id)
+            .unwrap();
+        assert_eq!(
+            again.r.derived.fase,
+            Some(5),
+            "judged on its afnamedatum again"
+        );
+        assert_ne!(again.norm, row.norm, "the norm of fase 5");
+        assert_eq!(
+            again.judgement,
+            Some(again.norm.unwrap().judge(again.dle.unwrap()))
+        );
+
+        // A conversion table that reads the vaardigheidsscore: a score is read as such.
+        let csv = "toetscode,versie,toetsonderdeelcode,bron,van,tot_en_met,dle\n\
+                   BOOM-LVS-SP,1,,vaardigheidsscore,100,149.9,10\n\
+                   BOOM-LVS-SP,1,,vaardigheidsscore,150,200,20\n";
+        app.import_conversie(s, csv.as_bytes(), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let sp = app
+            .toetsen(s)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.naam == "LVS SP")
+            .unwrap();
+        let spelling = app
+            .vakken(s)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|v| v.naam == "Spelling")
+            .unwrap();
+        let r = app
+            .add_result(
+                &bh,
+                &p.id,
+                &ResultInput {
+                    vak: spelling.id.clone(),
+                    toets: sp.id.clone(),
+                    afnamedatum: format_date(row.r.afnamedatum),
+                    score: "151,5".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.vaardigheidsscore.as_deref(), Some("151,5"));
+        assert_eq!(r.score, None);
+        assert_eq!(r.derived.dle.as_deref(), Some("20"));
+        // The table changes: the result is read with the new one at once.
+        let csv = "toetscode,versie,toetsonderdeelcode,bron,van,tot_en_met,dle\n\
+                   BOOM-LVS-SP,1,,vaardigheidsscore,100,200,15\n";
+        app.import_conversie(s, csv.as_bytes(), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let v = app.pupil_results(&bh, &p.id).await.unwrap().unwrap();
+        let now = v
+            .per_vak
+            .iter()
+            .flat_map(|v| &v.rows)
+            .find(|x| x.r.id == r.id)
+            .unwrap();
+        assert_eq!(now.dle.map(|d| d.to_string()).as_deref(), Some("15"));
     }
 }

@@ -35,24 +35,20 @@ pub async fn vakken(conn: &mut Conn, school: SchoolId) -> Result<Vec<Vak>> {
     rows.iter().map(vak).collect()
 }
 
-/// Adds a vak; one with the same name (any case) gives [`crate::DbError::Duplicate`].
-pub async fn insert_vak(
+/// Adds a vak unless one with the same name (any case) is there, also when another transaction
+/// adds it at the same moment (no error, which would abort a PostgreSQL transaction).
+pub async fn insert_vak_if_absent(
     conn: &mut Conn,
     school: SchoolId,
     naam: &str,
     position: i64,
     now: OffsetDateTime,
-) -> Result<Vak> {
-    let v = Vak {
-        id: Uuid::now_v7().to_string(),
-        naam: naam.to_string(),
-        position,
-    };
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO vakken (id, school_id, naam, naam_lower, position, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (school_id, naam_lower) DO NOTHING",
     )
-    .bind(v.id.clone())
+    .bind(Uuid::now_v7().to_string())
     .bind(school.to_string())
     .bind(naam.to_string())
     .bind(naam.to_lowercase())
@@ -60,7 +56,7 @@ pub async fn insert_vak(
     .bind(format_ts(now))
     .execute(conn)
     .await?;
-    Ok(v)
+    Ok(())
 }
 
 /// One norm row, by ids.

@@ -26,6 +26,7 @@ pub struct Resultaat {
     pub onderdeel: Option<String>,
     pub afnamedatum: Date,
     pub score: Option<String>,
+    pub vaardigheidsscore: Option<String>,
     pub referentie_dle: Option<String>,
     pub referentie_fn: Option<String>,
     pub derived: Derived,
@@ -53,7 +54,7 @@ pub struct Derived {
 }
 
 const COLS: &str = "id, pupil_id, herkomst, vak_id, toets_id, toetsnaam, onderdeel, afnamedatum, \
-    score, referentie_dle, referentie_fn, dle, dle_tenths, dle_bron, fase, toetsdoel_id, \
+    score, vaardigheidsscore, referentie_dle, referentie_fn, dle, dle_tenths, dle_bron, fase, toetsdoel_id, \
     norm_ondergrens_tenths, norm_streef_tenths, oordeel, status, fout, verwerkt_op, \
     ingevoerd_door, created_at";
 
@@ -77,6 +78,7 @@ fn row(r: &AnyRow) -> Result<Resultaat> {
             ))
         })?,
         score: opt_text(r, "score")?,
+        vaardigheidsscore: opt_text(r, "vaardigheidsscore")?,
         referentie_dle: opt_text(r, "referentie_dle")?,
         referentie_fn: opt_text(r, "referentie_fn")?,
         derived: Derived {
@@ -108,7 +110,7 @@ pub async fn insert(
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO resultaten ({COLS}, school_id) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-          $20, $21, $22, $23, $24, $25)"
+          $20, $21, $22, $23, $24, $25, $26)"
     )))
     .bind(r.id.clone())
     .bind(r.pupil_id.clone())
@@ -119,6 +121,7 @@ pub async fn insert(
     .bind(r.onderdeel.clone())
     .bind(format_date(r.afnamedatum))
     .bind(r.score.clone())
+    .bind(r.vaardigheidsscore.clone())
     .bind(r.referentie_dle.clone())
     .bind(r.referentie_fn.clone())
     .bind(d.dle.clone())

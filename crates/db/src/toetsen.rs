@@ -70,18 +70,20 @@ pub async fn list(conn: &mut Conn, school: SchoolId) -> Result<Vec<Toets>> {
     Ok(list)
 }
 
-/// Adds a test; the same (leverancier, toetscode, versie) again gives
-/// [`crate::DbError::Duplicate`].
-pub async fn insert(
+/// Adds a test unless the same (leverancier, toetscode, versie) is there already (also when
+/// another transaction adds it at the same moment: no error, which would abort a PostgreSQL
+/// transaction). Returns the new id, or `None` when it was there.
+pub async fn insert_if_absent(
     conn: &mut Conn,
     school: SchoolId,
     t: &NewToets<'_>,
     now: OffsetDateTime,
-) -> Result<String> {
+) -> Result<Option<String>> {
     let id = Uuid::now_v7().to_string();
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO toetsen (id, school_id, leverancier, toetscode, versie, naam, vak_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (school_id, leverancier, toetscode, versie) DO NOTHING",
     )
     .bind(id.clone())
     .bind(school.to_string())
@@ -93,6 +95,9 @@ pub async fn insert(
     .bind(format_ts(now))
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
     for (i, code) in t.onderdelen.iter().enumerate() {
         sqlx::query("INSERT INTO toetsonderdelen (toets_id, code, position) VALUES ($1, $2, $3)")
             .bind(id.clone())
@@ -101,7 +106,7 @@ pub async fn insert(
             .execute(&mut *conn)
             .await?;
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// One line of a conversion table as stored.

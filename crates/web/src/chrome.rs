@@ -94,11 +94,7 @@ impl Chrome {
         let mut nav = vec![
             item("Start", base.clone(), current_path),
             item("Leerlingen", format!("{base}/leerlingen"), current_path),
-            item(
-                "Groepsoverzicht",
-                format!("{base}/overzicht"),
-                current_path,
-            ),
+            item("Groepsoverzicht", format!("{base}/overzicht"), current_path),
         ];
         if scope.has(Role::Beheerder) || scope.has(Role::Ib) {
             nav.push(item(

@@ -49,6 +49,7 @@ CREATE TABLE resultaten (
     onderdeel               TEXT,
     afnamedatum             TEXT NOT NULL,
     score                   TEXT,
+    vaardigheidsscore       TEXT,
     referentie_dle          TEXT,
     referentie_fn           TEXT,
     dle                     TEXT,

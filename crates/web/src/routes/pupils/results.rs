@@ -26,6 +26,8 @@ pub struct Row {
     pub toets: String,
     pub dle: String,
     pub bron: String,
+    /// The score as entered or received, with its kind, or empty.
+    pub score: String,
     pub fase: String,
     pub toetsdoel: String,
     pub norm: String,
@@ -92,6 +94,11 @@ fn row(r: &ResultRow) -> Row {
         },
         dle: r.dle.map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
         bron: d.dle_bron.clone().unwrap_or_default(),
+        score: match (&r.r.score, &r.r.vaardigheidsscore) {
+            (Some(s), _) => format!("score {s}"),
+            (None, Some(v)) => format!("vaardigheidsscore {v}"),
+            _ => String::new(),
+        },
         fase: d.fase.map(|f| f.to_string()).unwrap_or_else(|| "–".into()),
         toetsdoel: r.toetsdoel_code.clone(),
         norm: r
@@ -118,7 +125,10 @@ fn section(v: &VakResults, pupil_name: &str) -> VakSection {
         .unwrap_or_else(|| "Nog zonder vak".into());
     let id = format!(
         "grafiek-{}",
-        v.vak.as_ref().map(|v| v.id.as_str()).unwrap_or("zonder-vak")
+        v.vak
+            .as_ref()
+            .map(|v| v.id.as_str())
+            .unwrap_or("zonder-vak")
     );
     let chart = DleChart {
         id: id.clone(),
@@ -157,7 +167,11 @@ fn section(v: &VakResults, pupil_name: &str) -> VakSection {
 /// What the page says after a result was entered: the judgement, or why there is none and
 /// what to do about it.
 fn entered_notice(view: &PupilResults, id: &str) -> Option<(String, &'static str)> {
-    let r = view.per_vak.iter().flat_map(|v| &v.rows).find(|r| r.r.id == id)?;
+    let r = view
+        .per_vak
+        .iter()
+        .flat_map(|v| &v.rows)
+        .find(|r| r.r.id == id)?;
     let dle = r.dle.map(|d| format!("DLE {d}")).unwrap_or_default();
     Some(match (r.judgement, r.fout) {
         (Some(j), _) => (
@@ -256,7 +270,15 @@ pub async fn show(
         afnamedatum: format_date(startblok_domain::today_nl(startblok_app::now())),
         ..Default::default()
     };
-    let p = page(&user, &scope, view, form, FormErrors::default(), notice, kind);
+    let p = page(
+        &user,
+        &scope,
+        view,
+        form,
+        FormErrors::default(),
+        notice,
+        kind,
+    );
     Ok(render(&p)?.into_response())
 }
 

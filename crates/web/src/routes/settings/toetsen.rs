@@ -117,7 +117,11 @@ pub async fn show_page(
     }
     let notice = q
         .ingelezen
-        .map(|n| format!("{n} regels ingelezen. Resultaten die op een tabel wachtten, zijn opnieuw verwerkt."))
+        .map(|n| {
+            format!(
+                "{n} regels ingelezen. Resultaten die op een tabel wachtten, zijn opnieuw verwerkt."
+            )
+        })
         .unwrap_or_default();
     let p = page(&state, &user, &scope, errors, Vec::new(), notice).await?;
     Ok(render(&p)?.into_response())
@@ -172,7 +176,10 @@ pub async fn export(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"conversietabellen-{}.csv\"", scope.code()),
+                format!(
+                    "attachment; filename=\"conversietabellen-{}.csv\"",
+                    scope.code()
+                ),
             ),
         ],
         csv,
