@@ -14,6 +14,7 @@ pub mod normen;
 pub mod provisioning;
 pub mod pupils;
 pub mod resultaten;
+pub mod school_setup;
 pub mod secrets;
 pub mod spreadsheet;
 pub mod toetsdoelen;

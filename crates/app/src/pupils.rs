@@ -10,8 +10,7 @@ use startblok_db::pupils::{self, Change, FaseRow, Pupil};
 use startblok_db::toetsdoelen::{self, Toetsdoel};
 use startblok_db::{Conn, DbError};
 use startblok_domain::{
-    BoomLeerlingnummer, FaseBands, FaseEntry, Role, SchoolId, fase_on, parse_date, parse_past_date,
-    today_nl,
+    BoomLeerlingnummer, FaseEntry, Role, SchoolId, fase_on, parse_date, parse_past_date, today_nl,
 };
 use time::Date;
 use unicode_normalization::UnicodeNormalization;
@@ -327,7 +326,8 @@ impl App {
             })
             .collect();
         let start = p.start_nieuwkomers.or(p.instroomdatum);
-        let fase_today = fase_on(start, &entries, &FaseBands::default(), today_nl(now()));
+        let bands = crate::school_setup::fase_bands(&mut c, who.school).await?;
+        let fase_today = fase_on(start, &entries, &bands, today_nl(now()));
         let card = Card {
             groep: p
                 .group_id

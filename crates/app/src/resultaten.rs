@@ -34,9 +34,19 @@ pub struct SchoolData {
     pub tables: Tables,
     norms: HashMap<(String, String, u8), Norm>,
     pub toetsdoelen: Vec<toetsdoelen::Toetsdoel>,
+    pub bands: FaseBands,
+    pub periodes: Vec<startblok_db::school_setup::Toetsperiode>,
 }
 
 impl SchoolData {
+    /// The name of the test period a date falls in, if any.
+    pub fn periode_on(&self, d: Date) -> Option<&str> {
+        self.periodes
+            .iter()
+            .find(|p| p.van <= d && d <= p.tot_en_met)
+            .map(|p| p.naam.as_str())
+    }
+
     pub fn norm(&self, toetsdoel: &str, vak: &str, fase: u8) -> Option<Norm> {
         self.norms
             .get(&(toetsdoel.to_string(), vak.to_string(), fase))
@@ -97,8 +107,13 @@ pub fn derived(p: &Processed) -> Derived {
     }
 }
 
-/// The fase bands and toetsdoel history of a pupil.
-pub async fn timeline(conn: &mut Conn, school: SchoolId, p: &Pupil) -> AppResult<PupilTimeline> {
+/// The fase entries and toetsdoel history of a pupil, with the school's fase bands.
+pub async fn timeline(
+    conn: &mut Conn,
+    school: SchoolId,
+    p: &Pupil,
+    bands: &FaseBands,
+) -> AppResult<PupilTimeline> {
     let entries = pupils::fase_entries(conn, school, &p.id).await?;
     let history = pupils::toetsdoel_history(conn, school, &p.id).await?;
     let mut toetsdoelen: Vec<(Date, Option<String>)> = history
@@ -124,7 +139,7 @@ pub async fn timeline(conn: &mut Conn, school: SchoolId, p: &Pupil) -> AppResult
                 fase: e.fase.clamp(1, 255) as u8,
             })
             .collect(),
-        bands: FaseBands::default(),
+        bands: bands.clone(),
         toetsdoelen,
     })
 }
@@ -169,6 +184,8 @@ pub struct ResultRow {
     pub toetsdoel_code: String,
     /// DLE months per month since the previous processed result of this vak.
     pub groei: Option<f64>,
+    /// The school's test period the afnamedatum falls in.
+    pub periode: Option<String>,
 }
 
 /// The norm band of one stretch of time (one fase, one toetsdoel) for the chart.
@@ -243,6 +260,7 @@ fn rows_with_growth(list: Vec<Resultaat>, data: &SchoolData) -> Vec<ResultRow> {
                 prev = Some((r.afnamedatum, x));
             }
             ResultRow {
+                periode: data.periode_on(r.afnamedatum).map(str::to_string),
                 toetsdoel_code: d
                     .toetsdoel_id
                     .as_deref()
@@ -322,12 +340,16 @@ impl App {
                 norms.insert((r.toetsdoel_id, r.vak_id, f), n);
             }
         }
+        let bands = crate::school_setup::fase_bands(&mut c, school).await?;
+        let periodes = startblok_db::school_setup::toetsperiodes(&mut c, school).await?;
         Ok(SchoolData {
             vakken,
             toetsen,
             tables,
             norms,
             toetsdoelen,
+            bands,
+            periodes,
         })
     }
 
@@ -360,7 +382,7 @@ impl App {
                 let Some(p) = pupils::get(&mut tx, school, &r.pupil_id).await? else {
                     continue;
                 };
-                let t = timeline(&mut tx, school, &p).await?;
+                let t = timeline(&mut tx, school, &p, &data.bands).await?;
                 timelines.insert(r.pupil_id.clone(), t);
             }
             let t = &timelines[&r.pupil_id];
@@ -405,7 +427,7 @@ impl App {
         else {
             return Ok(None);
         };
-        let t = timeline(&mut c, who.school, &p).await?;
+        let t = timeline(&mut c, who.school, &p, &data.bands).await?;
         let all = resultaten::of_pupil(&mut c, who.school, &p.id).await?;
         let today = today_nl(now());
         let mut per_vak = Vec::new();
@@ -643,7 +665,7 @@ impl App {
         let (Some(vak), Some(afname)) = (vak, afname) else {
             return Err(AppError::Corrupt("checked above".into()));
         };
-        let t = timeline(&mut tx, who.school, &p).await?;
+        let t = timeline(&mut tx, who.school, &p, &data.bands).await?;
         let at = now();
         let mut r = Resultaat {
             id: uuid_v7(),
@@ -847,7 +869,7 @@ impl App {
             .collect();
         pupils_in.sort_by_key(|p| p.sort_name().to_lowercase());
         for p in pupils_in {
-            let t = timeline(&mut c, who.school, &p).await?;
+            let t = timeline(&mut c, who.school, &p, &data.bands).await?;
             let fase = t.fase_on(today);
             let doel = t.toetsdoel_on(today).map(str::to_string);
             if fase_filter.is_some() && fase != fase_filter {

@@ -760,3 +760,84 @@ async fn a_later_fase_entry_norm_or_table_rejudges_results_already_judged() {
         assert_eq!(now.dle.map(|d| d.to_string()).as_deref(), Some("15"));
     }
 }
+
+#[tokio::test]
+async fn school_setup_bands_rejudge_every_result_and_bad_input_changes_nothing() {
+    use startblok_app::school_setup::PeriodeInput;
+    for t in TestDb::all().await {
+        let app = app(&t);
+        let s = demo_school(&app).await;
+        let lk = leerkracht(&app, s).await;
+        let own = app.pupil_list(&lk, &PupilFilter::default()).await.unwrap();
+        let fases = |v: &startblok_app::resultaten::PupilResults| -> Vec<Option<i64>> {
+            v.per_vak
+                .iter()
+                .flat_map(|v| &v.rows)
+                .map(|r| r.r.derived.fase)
+                .collect()
+        };
+        let p = own.rows[0].pupil.id.clone();
+        let before = app.pupil_results(&lk, &p).await.unwrap().unwrap();
+        assert!(!fases(&before).is_empty());
+
+        // Bands that do not increase: refused at the field, nothing changes.
+        for bad in ["6, 6", "12, 6", "zes", "0"] {
+            let e = app
+                .save_fase_bands(s, bad, &Actor::cli())
+                .await
+                .unwrap()
+                .unwrap_err();
+            assert!(e.get("fasegrenzen").starts_with("Fasegrenzen:"), "{bad}");
+        }
+        assert_eq!(app.fase_bands(s).await.unwrap(), FaseBands::default());
+
+        // No bounds at all: everyone is in fase 1, and every result is judged so at once.
+        app.save_fase_bands(s, "", &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let after = app.pupil_results(&lk, &p).await.unwrap().unwrap();
+        assert!(
+            fases(&after).iter().all(|f| *f == Some(1)),
+            "{:?}",
+            fases(&after)
+        );
+        let card = app.pupil_card(&lk, &p).await.unwrap().unwrap();
+        assert_eq!(card.fase_today, Some(1));
+        app.save_fase_bands(s, "6, 12, 18, 24", &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let back = app.pupil_results(&lk, &p).await.unwrap().unwrap();
+        assert_eq!(fases(&back), fases(&before), "and back again");
+
+        // Test periods: named, dated, not overlapping; a result shows its period.
+        let first = &back.per_vak[0].rows[0];
+        let on = first.r.afnamedatum;
+        let add = |naam: &str, van: time::Date, tot: time::Date| PeriodeInput {
+            naam: naam.into(),
+            van: format_date(van),
+            tot_en_met: format_date(tot),
+        };
+        let day = time::Duration::days(1);
+        app.add_toetsperiode(s, &add("Midden", on - day, on + day), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let e = app
+            .add_toetsperiode(s, &add("Eind", on, on + 30 * day), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(e.get("van").contains("overlapt met 'Midden'"));
+        let e = app
+            .add_toetsperiode(s, &add("", on + 10 * day, on), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(!e.get("naam").is_empty() && e.get("tot_en_met").contains("ligt voor"));
+        assert_eq!(app.toetsperiodes(s).await.unwrap().len(), 1);
+        let shown = app.pupil_results(&lk, &p).await.unwrap().unwrap();
+        assert_eq!(shown.per_vak[0].rows[0].periode.as_deref(), Some("Midden"));
+    }
+}

@@ -15,6 +15,7 @@ pub mod login_failures;
 pub mod norms;
 pub mod pupils;
 pub mod resultaten;
+pub mod school_setup;
 pub mod schools;
 pub mod sessions;
 mod support;

@@ -12,9 +12,9 @@ pub mod user;
 pub use ids::{SchoolId, UserId};
 pub use password::{PasswordProblem, check_password_policy};
 pub use pupil::{
-    BoomLeerlingnummer, BoomLeerlingnummerError, DateError, FaseBands, FaseEntry, clean_text,
-    fase_on, format_date, format_moment, is_invisible, nl_time, parse_birth_date, parse_date,
-    parse_past_date, parse_school_date, today_nl,
+    BoomLeerlingnummer, BoomLeerlingnummerError, DateError, FaseBands, FaseBandsError, FaseEntry,
+    clean_text, fase_on, format_date, format_moment, is_invisible, nl_time, parse_birth_date,
+    parse_date, parse_past_date, parse_school_date, today_nl,
 };
 pub use role::{Role, RoleParseError};
 pub use school::{Brin, Dependance, SchoolCode, SchoolCodeError};

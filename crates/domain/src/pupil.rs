@@ -157,6 +157,70 @@ impl Default for FaseBands {
     }
 }
 
+/// Why fase bands were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaseBandsError {
+    #[error("'{0}' is geen aantal maanden: gebruik hele getallen, gescheiden door komma's.")]
+    NotANumber(String),
+    #[error("de grenzen moeten oplopen: {1} komt na {0}.")]
+    NotIncreasing(u32, u32),
+    #[error("een grens ligt tussen 1 en 120 maanden; {0} kan niet.")]
+    OutOfRange(u32),
+    #[error("er zijn hoogstens 8 grenzen (9 fases).")]
+    TooMany,
+}
+
+impl FaseBands {
+    /// "6, 12, 18, 24": the months since the start in newcomer education at which fase 2, 3, …
+    /// begin. Strictly increasing, 1 to 120, at most 8. Empty: one fase for everyone.
+    pub fn parse(input: &str) -> Result<FaseBands, FaseBandsError> {
+        let mut out: Vec<u32> = Vec::new();
+        for part in input
+            .split([',', ';', ' '])
+            .filter(|p| !p.trim().is_empty())
+        {
+            let part = part.trim();
+            let n: u32 = part
+                .parse()
+                .map_err(|_| FaseBandsError::NotANumber(part.chars().take(20).collect()))?;
+            if !(1..=120).contains(&n) {
+                return Err(FaseBandsError::OutOfRange(n));
+            }
+            if let Some(&last) = out.last()
+                && n <= last
+            {
+                return Err(FaseBandsError::NotIncreasing(last, n));
+            }
+            out.push(n);
+        }
+        if out.len() > 8 {
+            return Err(FaseBandsError::TooMany);
+        }
+        Ok(FaseBands(out))
+    }
+
+    /// As stored and typed: "6, 12, 18, 24".
+    pub fn to_text(&self) -> String {
+        self.0
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Per fase its months, for people: (1, "0–6 maanden"), …, (5, "24 maanden en meer").
+    pub fn describe(&self) -> Vec<(u8, String)> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        for (i, b) in self.0.iter().enumerate() {
+            out.push((i as u8 + 1, format!("{from}–{b} maanden")));
+            from = *b;
+        }
+        out.push((self.0.len() as u8 + 1, format!("{from} maanden en meer")));
+        out
+    }
+}
+
 /// An explicit fase entry: "vanaf `from`: fase `fase`".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaseEntry {
@@ -290,6 +354,39 @@ mod tests {
             Err(DateError::NotAChild)
         );
         assert!(parse_birth_date("22-08-2016", today).unwrap().is_some());
+    }
+
+    #[test]
+    fn fase_bands_are_typed_as_increasing_months_and_refused_otherwise() {
+        assert_eq!(FaseBands::parse("6, 12, 18, 24"), Ok(FaseBands::default()));
+        assert_eq!(FaseBands::parse("3;9"), Ok(FaseBands(vec![3, 9])));
+        assert_eq!(FaseBands::parse(""), Ok(FaseBands(vec![])));
+        assert_eq!(
+            FaseBands::parse("6, 12, 12"),
+            Err(FaseBandsError::NotIncreasing(12, 12))
+        );
+        assert_eq!(
+            FaseBands::parse("12, 6"),
+            Err(FaseBandsError::NotIncreasing(12, 6))
+        );
+        assert_eq!(FaseBands::parse("0, 6"), Err(FaseBandsError::OutOfRange(0)));
+        assert_eq!(
+            FaseBands::parse("6, zes"),
+            Err(FaseBandsError::NotANumber("zes".into()))
+        );
+        assert_eq!(
+            FaseBands::parse("1,2,3,4,5,6,7,8,9"),
+            Err(FaseBandsError::TooMany)
+        );
+        assert_eq!(FaseBands::default().to_text(), "6, 12, 18, 24");
+        assert_eq!(
+            FaseBands(vec![6, 12]).describe(),
+            vec![
+                (1, "0–6 maanden".to_string()),
+                (2, "6–12 maanden".to_string()),
+                (3, "12 maanden en meer".to_string())
+            ]
+        );
     }
 
     #[test]

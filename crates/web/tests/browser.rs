@@ -559,6 +559,27 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
         assert!(catalogue.contains("LVS RW 2019") && catalogue.contains("✓"), "{catalogue}");
         p.check("toetsen").await;
 
+        // School Setup: bands that do not increase are refused at the field, input kept.
+        p.goto(&app.url(&format!("{demo}/instellingen"))).await;
+        p.click_link("School Setup").await;
+        p.wait_path(&format!("{demo}/instellingen/school")).await;
+        p.js("document.getElementById('fasegrenzen').value = '6, 12, 10'").await;
+        p.submit("form[action$='/instellingen/school'] button[type=submit]").await;
+        p.wait_js("return !!document.getElementById('foutmeldingen')").await;
+        assert!(p.text("#fasegrenzen-fout").await.contains("oplopen"));
+        assert_eq!(p.attr("#fasegrenzen", "value").await.as_deref(), Some("6, 12, 10"));
+        p.check("school-setup-fout").await;
+        p.js("document.getElementById('fasegrenzen').value = '6, 12, 18, 24'").await;
+        p.submit("form[action$='/instellingen/school'] button[type=submit]").await;
+        p.wait_js("return location.search.includes('opgeslagen=fases')").await;
+        p.type_into("#naam", "Midden 2026-2027").await;
+        p.type_into("#van", "11-01-2027").await;
+        p.type_into("#tot_en_met", "12-02-2027").await;
+        p.submit("form[action$='/periodes'] button[type=submit]").await;
+        p.wait_js("return location.search.includes('opgeslagen=periode')").await;
+        assert!(p.text("main").await.contains("Midden 2026-2027"));
+        p.check("school-setup").await;
+
         // Route 2 first, to start from nothing: the Boom nummers table, emptied and saved.
         p.goto(&app.url(&format!("{demo}/instellingen/boomnummers"))).await;
         p.check("boomnummers").await;

@@ -65,6 +65,7 @@ fn concrete(app: &TestApp, path: &str, school: &str, owner: &str) -> String {
         "aanvraag",
         "applicatie",
         "resultaat",
+        "periode",
     ] {
         let param = format!("{{{kind}}}");
         if out.contains(&param) {
@@ -86,6 +87,7 @@ fn has_object(path: &str) -> bool {
         "{upload}",
         "{import}",
         "{resultaat}",
+        "{periode}",
     ]
     .iter()
     .any(|p| path.contains(p))

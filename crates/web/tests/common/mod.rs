@@ -291,6 +291,17 @@ async fn seed_objects(app: &App) -> std::collections::HashMap<(String, &'static 
             .unwrap()
             .unwrap();
         out.insert((school.to_string(), "resultaat"), resultaat.id);
+        let input = startblok_app::school_setup::PeriodeInput {
+            naam: "Midden".into(),
+            van: "12-01-2026".into(),
+            tot_en_met: "13-02-2026".into(),
+        };
+        app.add_toetsperiode(s.id, &input, &who.actor)
+            .await
+            .unwrap()
+            .unwrap();
+        let periode = app.toetsperiodes(s.id).await.unwrap()[0].id.clone();
+        out.insert((school.to_string(), "periode"), periode);
         out.insert((school.to_string(), "import"), import);
         out.insert((school.to_string(), "upload"), upload);
         out.insert((school.to_string(), "toetsdoel"), doel);

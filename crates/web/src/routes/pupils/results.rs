@@ -23,6 +23,8 @@ use crate::forms::FormErrors;
 pub struct Row {
     pub id: String,
     pub datum: String,
+    /// The school's test period of the afnamedatum, or empty.
+    pub periode: String,
     pub toets: String,
     pub dle: String,
     pub bron: String,
@@ -86,6 +88,7 @@ fn row(r: &ResultRow) -> Row {
     Row {
         id: r.r.id.clone(),
         datum: format_date(r.r.afnamedatum),
+        periode: r.periode.clone().unwrap_or_default(),
         toets: match (&r.r.toetsnaam, &r.r.onderdeel) {
             (Some(t), Some(o)) => format!("{t} ({o})"),
             (Some(t), None) => t.clone(),

@@ -5,6 +5,7 @@ pub mod get;
 pub mod koppeling;
 pub mod normen;
 pub mod post;
+pub mod school_setup;
 pub mod toetsen;
 
 use askama::Template;
