@@ -9,6 +9,7 @@ use startblok_db::norms::{self, NormRow, Vak};
 use startblok_domain::SchoolId;
 use startblok_domain::norms::{Bound, Dle, Norm};
 
+use crate::forms::FormErrors;
 use crate::{Actor, App, AppError, AppResult, audit, now};
 
 /// The vakken a school starts with (norms.md).
@@ -22,6 +23,15 @@ pub const DEFAULT_VAKKEN: [&str; 5] = [
 
 /// The columns of a norms file, in this order when exported.
 pub const NORM_COLUMNS: [&str; 5] = ["toetsdoel", "vak", "fase", "ondergrens", "streef"];
+
+/// One cell of the norms grid as typed.
+#[derive(Debug, Clone, Default)]
+pub struct GridCell {
+    pub vak: String,
+    pub fase: i64,
+    pub ondergrens: String,
+    pub streef: String,
+}
 
 /// A refused line of an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +217,85 @@ impl App {
         // Results judged with the old norms, or waiting for one, are processed again.
         self.reprocess_after_change(school, None).await;
         Ok(Ok(rows.len()))
+    }
+
+    /// Saves the grid of one toetsdoel as edited in place: per (vak, fase) an ondergrens and a
+    /// streef, or both empty for no norm. Checked cell by cell (errors under the field ids
+    /// `o-VAK-FASE` and `s-VAK-FASE`); with any error nothing is stored. Results are judged again
+    /// with the new norms. `Ok(None)`: no such toetsdoel at this school.
+    pub async fn save_norm_grid(
+        &self,
+        school: SchoolId,
+        toetsdoel: &str,
+        cells: &[GridCell],
+        actor: &Actor,
+    ) -> AppResult<Option<Result<usize, FormErrors>>> {
+        let vakken = self.vakken(school).await?;
+        let mut tx = self.db.begin().await?;
+        let doelen = startblok_db::toetsdoelen::list(&mut tx, school).await?;
+        let Some(doel) = doelen.iter().find(|d| d.id == toetsdoel) else {
+            return Ok(None);
+        };
+        let mut errors = FormErrors::default();
+        let mut set = Vec::new();
+        let mut clear = Vec::new();
+        for c in cells {
+            let Some(vak) = vakken.iter().find(|v| v.id == c.vak) else {
+                continue;
+            };
+            if !(1..=9).contains(&c.fase) {
+                continue;
+            }
+            let (o, st) = (c.ondergrens.trim(), c.streef.trim());
+            let where_ = format!("{}, fase {}", vak.naam, c.fase);
+            let (fo, fs) = (
+                format!("o-{}-{}", vak.id, c.fase),
+                format!("s-{}-{}", vak.id, c.fase),
+            );
+            match (o.is_empty(), st.is_empty()) {
+                (true, true) => clear.push((vak.id.clone(), c.fase)),
+                (true, false) => errors.add(
+                    fo,
+                    format!("{where_}: vul ook de ondergrens in, of maak beide leeg."),
+                ),
+                (false, true) => errors.add(
+                    fs,
+                    format!("{where_}: vul ook de streefwaarde in, of maak beide leeg."),
+                ),
+                (false, false) => {
+                    let low = exact(o, "ondergrens");
+                    let high = exact(st, "streef");
+                    match (low, high) {
+                        (Err(e), _) => errors.add(fo, format!("{where_}: {e}")),
+                        (_, Err(e)) => errors.add(fs, format!("{where_}: {e}")),
+                        (Ok(l), Ok(h)) => match Norm::new(l, h) {
+                            Err(e) => errors.add(fo, format!("{where_}: {e}")),
+                            Ok(n) => set.push(NormRow {
+                                toetsdoel_id: doel.id.clone(),
+                                vak_id: vak.id.clone(),
+                                fase: c.fase,
+                                ondergrens_tenths: i64::from(n.ondergrens.tenths()),
+                                streef_tenths: i64::from(n.streef.tenths()),
+                            }),
+                        },
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Ok(Some(Err(errors)));
+        }
+        let at = now();
+        for r in &set {
+            norms::upsert_norm(&mut tx, school, r, at).await?;
+        }
+        for (vak, fase) in &clear {
+            norms::delete_norm(&mut tx, school, &doel.id, vak, *fase).await?;
+        }
+        audit(&mut tx, actor, "normen.gewijzigd", None, Some(school)).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        self.reprocess_after_change(school, None).await;
+        Ok(Some(Ok(set.len())))
     }
 
     /// The school's norms as CSV (the import's columns; DLE values as Dutch people write them).

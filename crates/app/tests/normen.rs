@@ -167,3 +167,97 @@ async fn the_demo_school_has_the_example_norms_once() {
         60
     );
 }
+
+#[tokio::test]
+async fn the_grid_edited_in_place_is_saved_whole_or_not_at_all() {
+    use startblok_app::normen::GridCell;
+    for t in TestDb::all().await {
+        let app = App::new(t.db.clone(), Settings::new("http://x"));
+        let s = school_with_doelen(&app).await;
+        app.import_normen(s, EXAMPLE.as_bytes(), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let before = app.normen_csv(s).await.unwrap();
+        let vakken = app.vakken(s).await.unwrap();
+        let rw = vakken[0].id.clone();
+        let mut c = app.db.conn().await.unwrap();
+        let doel = startblok_db::toetsdoelen::list(&mut c, s)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|d| d.code == "DOEL-A")
+            .unwrap();
+        drop(c);
+        let cell = |fase: i64, o: &str, st: &str| GridCell {
+            vak: rw.clone(),
+            fase,
+            ondergrens: o.into(),
+            streef: st.into(),
+        };
+        // Every wrong cell is named at its own field; nothing is stored.
+        let errors = app
+            .save_norm_grid(
+                s,
+                &doel.id,
+                &[
+                    cell(1, "5", "11"),
+                    cell(2, "15", "10"),
+                    cell(3, "", "20"),
+                    cell(4, "2x", "30"),
+                    cell(5, ">40", "50"),
+                ],
+                &Actor::cli(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap_err();
+        let o = |f: i64| format!("o-{rw}-{f}");
+        assert!(
+            errors.get(&o(2)).contains("hoger dan de streefwaarde"),
+            "{:?}",
+            errors.items()
+        );
+        assert!(errors.get(&o(3)).contains("vul ook de ondergrens in"));
+        assert!(errors.get(&o(4)).contains("geen DLE"));
+        assert!(errors.get(&o(5)).contains("zonder < of >"));
+        assert_eq!(errors.items().len(), 4);
+        assert_eq!(app.normen_csv(s).await.unwrap(), before, "nothing stored");
+
+        // A right grid: one cell changed, one cleared (a gap), the rest as they were.
+        let n = app
+            .save_norm_grid(
+                s,
+                &doel.id,
+                &[cell(1, "5", "11"), cell(2, "", "")],
+                &Actor::cli(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 1);
+        let stored = app.norm_for(s, &doel.id, &rw, 1).await.unwrap().unwrap();
+        assert_eq!(
+            stored,
+            Norm::new(Dle::parse("5").unwrap(), Dle::parse("11").unwrap()).unwrap()
+        );
+        assert_eq!(
+            app.norm_for(s, &doel.id, &rw, 2).await.unwrap(),
+            None,
+            "cleared"
+        );
+        assert!(
+            app.norm_for(s, &doel.id, &rw, 3).await.unwrap().is_some(),
+            "untouched"
+        );
+        // Another school's toetsdoel (or none) is not there.
+        assert!(
+            app.save_norm_grid(s, "onbekend", &[], &Actor::cli())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}

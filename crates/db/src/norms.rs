@@ -115,3 +115,24 @@ pub async fn upsert_norm(
     .await?;
     Ok(())
 }
+
+/// Removes the norm of (toetsdoel, vak, fase) of this school, if there is one.
+pub async fn delete_norm(
+    conn: &mut Conn,
+    school: SchoolId,
+    toetsdoel: &str,
+    vak: &str,
+    fase: i64,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM dle_normen WHERE school_id = $1 AND toetsdoel_id = $2 AND vak_id = $3 \
+         AND fase = $4",
+    )
+    .bind(school.to_string())
+    .bind(toetsdoel.to_string())
+    .bind(vak.to_string())
+    .bind(fase)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

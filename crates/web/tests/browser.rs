@@ -552,6 +552,28 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
         let grid = p.text("table").await;
         assert!(grid.contains("Rekenen-Wiskunde") && grid.contains("4 – 9"), "{grid}");
         p.check("normen").await;
+        // Edited in place: a reversed norm is refused at its cell, the grid kept as typed.
+        p.click("a[href*='wijzigen=1']").await;
+        p.wait_js("return !!document.querySelector('input.sb-norm-input')").await;
+        let first = p
+            .js("return document.querySelector('input.sb-norm-input').id")
+            .await
+            .as_str()
+            .unwrap()
+            .to_string();
+        let streef = first.replacen("o-", "s-", 1);
+        p.js(&format!("document.getElementById('{first}').value = '30'")).await;
+        p.js(&format!("document.getElementById('{streef}').value = '20'")).await;
+        p.click_button("Normen opslaan").await;
+        p.wait_js("return !!document.getElementById('foutmeldingen')").await;
+        assert!(p.text(&format!("[id='{first}-fout']")).await.contains("hoger dan de streefwaarde"));
+        assert_eq!(p.attr(&format!("[id='{first}']"), "value").await.as_deref(), Some("30"));
+        p.check("normen-wijzigen-fout").await;
+        p.js(&format!("document.getElementById('{first}').value = '4'")).await;
+        p.js(&format!("document.getElementById('{streef}').value = '10'")).await;
+        p.click_button("Normen opslaan").await;
+        p.wait_js("return location.search.includes('opgeslagen=')").await;
+        assert!(p.text("table").await.contains("4 – 10"));
         p.goto(&app.url(&format!("{demo}/instellingen"))).await;
         p.click_link("Toetsen").await;
         p.wait_path(&format!("{demo}/instellingen/toetsen")).await;

@@ -87,6 +87,7 @@ pub fn table() -> Vec<RouteDef> {
         r(M::GET, "/s/{school}/instellingen/normen", School(BEHEERDER), get(settings::normen::show_page)),
         r(M::POST, "/s/{school}/instellingen/normen", School(BEHEERDER), post(settings::normen::import)),
         r(M::GET, "/s/{school}/instellingen/normen.csv", School(BEHEERDER), get(settings::normen::export)),
+        r(M::POST, "/s/{school}/instellingen/normen/{toetsdoel}", School(BEHEERDER), post(settings::normen::save_grid)),
         r(M::GET, "/s/{school}/instellingen/school", School(BEHEERDER), get(settings::school_setup::show_page)),
         r(M::POST, "/s/{school}/instellingen/school", School(BEHEERDER), post(settings::school_setup::save_bands)),
         r(M::POST, "/s/{school}/instellingen/school/periodes", School(BEHEERDER), post(settings::school_setup::add_periode)),

@@ -1,6 +1,7 @@
 //! Instellingen > Toetsdoelen & normen (Beheerder): per toetsdoel a grid of vak × fase with the
 //! DLE norm (ondergrens – streef), gaps shown; a norms file imported whole or not at all, with
-//! every refused line; all norms exported as CSV. Editing a cell in place is still to come.
+//! every refused line; all norms exported as CSV; the grid of one toetsdoel edited in place and
+//! saved whole or not at all, each error at its cell.
 
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
@@ -25,12 +26,32 @@ pub struct NormenPage {
     pub selected: String,
     pub selected_name: String,
     pub fases: Vec<u8>,
-    /// Per vak: its name and per fase "ondergrens – streef" or "" for a gap.
-    pub grid: Vec<(String, Vec<String>)>,
+    pub grid: Vec<GridRow>,
     pub gaps: usize,
+    /// The grid is shown as a form to edit in place.
+    pub editing: bool,
     pub errors: FormErrors,
     pub lines: Vec<String>,
     pub notice: String,
+}
+
+pub struct GridRow {
+    pub vak_id: String,
+    pub naam: String,
+    pub cells: Vec<Cell>,
+}
+
+pub struct Cell {
+    pub fase: u8,
+    /// As stored or as typed.
+    pub ondergrens: String,
+    pub streef: String,
+}
+
+impl Cell {
+    pub fn is_gap(&self) -> bool {
+        self.ondergrens.is_empty() && self.streef.is_empty()
+    }
 }
 
 impl NormenPage {
@@ -45,6 +66,10 @@ pub struct Q {
     ingelezen: Option<usize>,
     #[serde(default)]
     fout: String,
+    #[serde(default)]
+    wijzigen: Option<String>,
+    #[serde(default)]
+    opgeslagen: Option<usize>,
 }
 
 fn base(scope: &SchoolScope) -> String {
@@ -57,6 +82,7 @@ fn show(tenths: i64) -> String {
         .unwrap_or_default()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn page(
     state: &AppState,
     user: &CurrentUser,
@@ -65,6 +91,8 @@ async fn page(
     errors: FormErrors,
     lines: Vec<String>,
     notice: String,
+    editing: bool,
+    typed: Option<&std::collections::HashMap<String, String>>,
 ) -> Result<NormenPage, WebError> {
     let school = scope.school.id;
     let vakken = state.app.vakken(school).await?;
@@ -77,41 +105,45 @@ async fn page(
         .find(|d| d.id == toetsdoel)
         .or_else(|| doelen.first());
     let fases: Vec<u8> = (1..=5).collect();
-    let (grid, gaps) = match selected {
-        Some(d) => {
-            let mut gaps = 0;
-            let grid = vakken
-                .iter()
-                .map(|v| {
-                    let cells = fases
-                        .iter()
-                        .map(|f| {
-                            normen
-                                .iter()
-                                .find(|n| {
-                                    n.toetsdoel_id == d.id
-                                        && n.vak_id == v.id
-                                        && n.fase == i64::from(*f)
-                                })
-                                .map(|n| {
-                                    format!(
-                                        "{} – {}",
-                                        show(n.ondergrens_tenths),
-                                        show(n.streef_tenths)
-                                    )
-                                })
-                                .unwrap_or_else(|| {
-                                    gaps += 1;
-                                    String::new()
-                                })
-                        })
-                        .collect();
-                    (v.naam.clone(), cells)
-                })
-                .collect();
-            (grid, gaps)
-        }
-        None => (Vec::new(), 0),
+    let mut gaps = 0;
+    let grid: Vec<GridRow> = match selected {
+        Some(d) => vakken
+            .iter()
+            .map(|v| GridRow {
+                vak_id: v.id.clone(),
+                naam: v.naam.clone(),
+                cells: fases
+                    .iter()
+                    .map(|f| {
+                        let stored = normen.iter().find(|n| {
+                            n.toetsdoel_id == d.id && n.vak_id == v.id && n.fase == i64::from(*f)
+                        });
+                        let (mut o, mut st) = stored
+                            .map(|n| (show(n.ondergrens_tenths), show(n.streef_tenths)))
+                            .unwrap_or_default();
+                        if let Some(t) = typed {
+                            o = t
+                                .get(&format!("o-{}-{f}", v.id))
+                                .cloned()
+                                .unwrap_or_default();
+                            st = t
+                                .get(&format!("s-{}-{f}", v.id))
+                                .cloned()
+                                .unwrap_or_default();
+                        }
+                        if stored.is_none() {
+                            gaps += 1;
+                        }
+                        Cell {
+                            fase: *f,
+                            ondergrens: o,
+                            streef: st,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+        None => Vec::new(),
     };
     Ok(NormenPage {
         chrome: Chrome::for_school(
@@ -133,6 +165,7 @@ async fn page(
         fases,
         grid,
         gaps,
+        editing,
         errors,
         lines,
         notice,
@@ -152,10 +185,14 @@ pub async fn show_page(
             "Het bestand is groter dan 2 MB. Een bestand met normen is veel kleiner.",
         );
     }
-    let notice = q
-        .ingelezen
-        .map(|n| format!("{n} normen ingelezen."))
-        .unwrap_or_default();
+    let notice = match (q.ingelezen, q.opgeslagen) {
+        (Some(n), _) => format!("{n} normen ingelezen."),
+        (_, Some(_)) => {
+            "De normen zijn opgeslagen. Resultaten zijn opnieuw beoordeeld met de nieuwe normen."
+                .to_string()
+        }
+        _ => String::new(),
+    };
     let p = page(
         &state,
         &user,
@@ -164,6 +201,8 @@ pub async fn show_page(
         errors,
         Vec::new(),
         notice,
+        q.wijzigen.is_some(),
+        None,
     )
     .await?;
     Ok(render(&p)?.into_response())
@@ -204,7 +243,18 @@ pub async fn import(
         }
         None => errors.add("bestand", "Kies een bestand met normen."),
     }
-    let p = page(&state, &user, &scope, "", errors, lines, String::new()).await?;
+    let p = page(
+        &state,
+        &user,
+        &scope,
+        "",
+        errors,
+        lines,
+        String::new(),
+        false,
+        None,
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
 }
 
@@ -224,4 +274,62 @@ pub async fn export(
         csv,
     )
         .into_response())
+}
+
+/// The grid of one toetsdoel as edited in place: fields `o-VAK-FASE` and `s-VAK-FASE`. Saved whole
+/// or not at all; with errors the grid comes back as typed, each error at its cell.
+pub async fn save_grid(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+    axum::extract::Path((_, toetsdoel)): axum::extract::Path<(String, String)>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let typed: std::collections::HashMap<String, String> = form.into_iter().collect();
+    let vakken = state.app.vakken(scope.school.id).await?;
+    let cells: Vec<startblok_app::normen::GridCell> = vakken
+        .iter()
+        .flat_map(|v| {
+            (1..=5).map(|f| startblok_app::normen::GridCell {
+                vak: v.id.clone(),
+                fase: f,
+                ondergrens: typed
+                    .get(&format!("o-{}-{f}", v.id))
+                    .cloned()
+                    .unwrap_or_default(),
+                streef: typed
+                    .get(&format!("s-{}-{f}", v.id))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    match state
+        .app
+        .save_norm_grid(scope.school.id, &toetsdoel, &cells, &user.actor(&ip))
+        .await?
+    {
+        None => Err(WebError::NotFound),
+        Some(Ok(n)) => Ok(Redirect::to(&format!(
+            "{}/instellingen/normen?toetsdoel={toetsdoel}&opgeslagen={n}",
+            base(&scope)
+        ))
+        .into_response()),
+        Some(Err(errors)) => {
+            let p = page(
+                &state,
+                &user,
+                &scope,
+                &toetsdoel,
+                errors,
+                Vec::new(),
+                String::new(),
+                true,
+                Some(&typed),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+    }
 }
