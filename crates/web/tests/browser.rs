@@ -442,7 +442,7 @@ async fn a_school_orders_the_koppeling_and_its_beheerder_fetches_rotates_and_rev
         assert!(p.text("main").await.contains("De Regenboog"));
         p.check("sleutel-ophalen").await;
         p.click_button("Sleutel tonen").await;
-        p.wait_js("return document.querySelector('h1').textContent === 'Uw nieuwe sleutel'")
+        p.wait_js("return document.querySelector('h1').textContent === 'Je nieuwe sleutel'")
             .await;
         let first = p.text("#sleutel").await.trim().to_string();
         assert!(first.starts_with("sbk_"), "{first}");

@@ -4,12 +4,38 @@ use startblok_domain::Role;
 
 use super::{SettingsPage, StartPage, UserRow, UsersPage};
 use crate::AppState;
-use crate::access::{CurrentUser, SchoolScope};
+use crate::access::{ClientIp, CurrentUser, SchoolScope, in_school};
 use crate::chrome::Chrome;
 use crate::error::{WebError, render};
 
-pub async fn start(user: CurrentUser, scope: SchoolScope) -> Result<Response, WebError> {
+pub async fn start(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+) -> Result<Response, WebError> {
     let base = format!("/s/{}", scope.code());
+    // What this user sees: their groups (a leerkracht) or all (beheerder, ib'er).
+    let list = state
+        .app
+        .pupil_list(
+            &in_school(&user, &scope, &ip),
+            &startblok_app::pupils::PupilFilter::default(),
+        )
+        .await?;
+    let groups = list
+        .groups
+        .iter()
+        .filter(|g| g.actief)
+        .map(|g| {
+            let n = list
+                .rows
+                .iter()
+                .filter(|r| r.pupil.group_id.as_deref() == Some(g.id.as_str()))
+                .count();
+            (g.id.clone(), g.naam.clone(), n)
+        })
+        .collect();
     let voornaam = user
         .0
         .user
@@ -27,6 +53,8 @@ pub async fn start(user: CurrentUser, scope: SchoolScope) -> Result<Response, We
         is_ib: scope.has(Role::Ib),
         several_schools: user.0.schools.len() > 1,
         base,
+        groups,
+        pupils: list.total_visible,
     };
     Ok(render(&page)?.into_response())
 }

@@ -17,6 +17,9 @@ pub struct StartPage {
     pub is_ib: bool,
     pub several_schools: bool,
     pub base: String,
+    /// The groups this user sees, with their number of (enrolled) pupils: (id, naam, count).
+    pub groups: Vec<(String, String, usize)>,
+    pub pupils: usize,
 }
 
 #[derive(Template)]

@@ -174,7 +174,7 @@ pub async fn act(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let page = KeyShownPage {
         chrome: Chrome::for_school(
-            "Uw nieuwe sleutel",
+            "Je nieuwe sleutel",
             &user,
             &scope,
             &format!("{}/instellingen", base(&scope)),

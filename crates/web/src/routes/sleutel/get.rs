@@ -36,7 +36,7 @@ pub async fn link(
         }
         KeyLinkState::Revoked => gone(
             "De koppeling is ingetrokken",
-            "Na het intrekken van de koppeling werkt deze link niet meer. Wilt u de koppeling weer gebruiken? Maak dan een nieuwe sleutel bij Instellingen > Boom testcentrum.",
+            "Na het intrekken van de koppeling werkt deze link niet meer. Wil je de koppeling weer gebruiken? Maak dan een nieuwe sleutel bij Instellingen > Boom testcentrum.",
         ),
         KeyLinkState::Used => gone(
             "Deze link is al gebruikt",
@@ -48,7 +48,7 @@ pub async fn link(
         ),
         KeyLinkState::Unknown => gone(
             "Deze link werkt niet",
-            "Controleer of u de hele link uit de e-mail hebt gekopieerd. Werkt het dan nog niet? Maak een nieuwe sleutel bij Instellingen > Boom testcentrum.",
+            "Controleer of je de hele link uit de e-mail hebt gekopieerd. Werkt het dan nog niet? Maak een nieuwe sleutel bij Instellingen > Boom testcentrum.",
         ),
     }
 }
@@ -68,7 +68,7 @@ pub(super) fn not_yours(user: &CurrentUser, school: &str) -> Result<Response, We
         chrome: Chrome::for_user("Niet voor dit account", user, ""),
         heading: "Deze link is niet voor dit account",
         message: format!(
-            "Alleen een beheerder van {school} kan deze sleutel ophalen. U bent ingelogd als {}. Log uit en log in met het account van de beheerder.",
+            "Alleen een beheerder van {school} kan deze sleutel ophalen. Je bent ingelogd als {}. Log uit en log in met het account van de beheerder.",
             user.0.user.email
         ),
         reference: None,

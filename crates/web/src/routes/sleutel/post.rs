@@ -41,7 +41,7 @@ pub async fn redeem(
     {
         Ok(issued) => {
             let page = KeyShownPage {
-                chrome: Chrome::for_user("Uw nieuwe sleutel", &user, ""),
+                chrome: Chrome::for_user("Je nieuwe sleutel", &user, ""),
                 school: school.naam.clone(),
                 applicatie: applicatie.naam.clone(),
                 key: issued.reveal().to_string(),
