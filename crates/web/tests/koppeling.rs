@@ -345,3 +345,71 @@ async fn normen_are_shown_imported_with_line_errors_and_exported() {
         );
     }
 }
+
+/// Reloading the page that showed a new key sends its form again: no second key is made, and the
+/// page says why.
+#[tokio::test]
+async fn a_repeated_new_key_form_makes_no_second_key() {
+    let app = spawn_sqlite().await;
+    app.app.seed_demo().await.unwrap();
+    let c = app.client();
+    c.post(app.url("/inloggen"))
+        .form(&[
+            ("email", "beheerder@demo.startblok.nl"),
+            ("wachtwoord", startblok_app::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let path = "/s/99ZZ-00/instellingen/boom-testcentrum";
+    let page = c
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = common::extract_csrf(&page).unwrap();
+    let huidige = page
+        .split("name=\"huidige\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("actie", "nieuwe-sleutel"),
+        ("huidige", huidige.as_str()),
+    ];
+    let first = c.post(app.url(path)).form(&form).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.text().await.unwrap().contains("Je nieuwe sleutel"));
+    let keys = || async {
+        let s = app
+            .app
+            .school_by_code(&"99ZZ-00".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        app.app.koppeling_status(s.id).await.unwrap()[0]
+            .valid_keys
+            .len()
+    };
+    let after_first = keys().await;
+    // The same form again, as a reload sends it.
+    let again = c.post(app.url(path)).form(&form).send().await.unwrap();
+    assert_eq!(again.status(), 303);
+    let to = again.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.ends_with("?verouderd=1"), "{to}");
+    assert_eq!(keys().await, after_first, "no second key");
+    let page = c
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Er is geen nieuwe sleutel gemaakt"), "{page}");
+}

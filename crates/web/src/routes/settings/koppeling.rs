@@ -24,6 +24,8 @@ pub struct KoppelingPage {
     pub base: String,
     pub koppeling: Option<KoppelingView>,
     pub has_valid: bool,
+    /// The working keys' last 4 characters, sent back by the new-key form.
+    pub huidige: String,
     pub notice: &'static str,
 }
 
@@ -62,6 +64,33 @@ fn path(scope: &SchoolScope) -> String {
 pub struct Said {
     #[serde(default)]
     ingetrokken: Option<String>,
+    #[serde(default)]
+    verouderd: Option<String>,
+}
+
+/// The keys that work now, as the page shows them: the form sends this back, so a repeated or
+/// stale POST (a reload of the page that showed a new key) makes no second key.
+fn fingerprint(keys: &[startblok_db::koppelingen::KeyInfo]) -> String {
+    let mut v: Vec<&str> = keys.iter().map(|k| k.last4.as_str()).collect();
+    v.sort_unstable();
+    if v.is_empty() {
+        "geen".into()
+    } else {
+        v.join(",")
+    }
+}
+
+async fn current_fingerprint(state: &AppState, scope: &SchoolScope) -> Result<String, WebError> {
+    let all = state
+        .app
+        .koppeling_status(scope.school.id)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(all
+        .iter()
+        .find(|k| k.applicatie.slug == BOOM)
+        .map(|k| fingerprint(&k.valid_keys))
+        .unwrap_or_else(|| "geen".into()))
 }
 
 pub async fn page(
@@ -89,6 +118,10 @@ pub async fn page(
         None => false,
     };
     let has_valid = status.as_ref().is_some_and(|k| !k.valid_keys.is_empty());
+    let huidige = status
+        .as_ref()
+        .map(|k| fingerprint(&k.valid_keys))
+        .unwrap_or_else(|| "geen".into());
     let koppeling = status.map(|k| {
         let (state, class, detail) = match &k.state {
             KoppelingState::Aangevraagd => (
@@ -141,8 +174,11 @@ pub async fn page(
         base: base(&scope),
         koppeling,
         has_valid,
+        huidige,
         notice: if said.ingetrokken.is_some() {
             "De koppeling is ingetrokken. Geen enkele sleutel werkt nog."
+        } else if said.verouderd.is_some() {
+            "Er is geen nieuwe sleutel gemaakt: de sleutels waren intussen al veranderd, bijvoorbeeld doordat de pagina met de nieuwe sleutel opnieuw werd geladen. Hieronder staat hoe het nu is. Heb je de laatste sleutel niet bewaard? Maak dan hier een nieuwe."
         } else {
             ""
         },
@@ -154,6 +190,9 @@ pub async fn page(
 pub struct Action {
     #[serde(default)]
     actie: String,
+    /// The keys the page showed ([`fingerprint`]).
+    #[serde(default)]
+    huidige: String,
 }
 
 /// A new key (a rotation when one works), shown once in this answer.
@@ -166,6 +205,9 @@ pub async fn act(
 ) -> Result<Response, WebError> {
     if form.actie != "nieuwe-sleutel" {
         return Ok(Redirect::to(&path(&scope)).into_response());
+    }
+    if form.huidige != current_fingerprint(&state, &scope).await? {
+        return Ok(Redirect::to(&format!("{}?verouderd=1", path(&scope))).into_response());
     }
     let issued = state
         .app
