@@ -1218,7 +1218,7 @@ impl App {
         match result {
             Ok(outcome) => Ok(outcome),
             Err(e) => {
-                tracing::error!(import, error = %e, "import failed");
+                tracing::error!(import, error = %e, "import mislukt");
                 let mut tx = self.db.begin().await?;
                 imports::finish(
                     &mut tx,

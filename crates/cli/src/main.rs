@@ -485,7 +485,7 @@ async fn koppeling(command: KoppelingCommand) -> Result<(), String> {
         .school_by_code(&code)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("er is geen school met BRIN {code}"))?;
+        .ok_or_else(|| format!("er is geen school {code} (BRIN en dependance)"))?;
     let slug = args.applicatie.trim().to_lowercase();
     let actor = Actor::cli();
     let issued = match what {
@@ -496,10 +496,18 @@ async fn koppeling(command: KoppelingCommand) -> Result<(), String> {
                 .revoke_koppeling(school.id, &slug, &actor)
                 .await
                 .map_err(|e| e.to_string())?;
-            eprintln!(
-                "De koppeling van {} ({code}) met {slug} is ingetrokken; {n} sleutel(s) werken niet meer.",
-                school.naam
-            );
+            if n == 0 {
+                eprintln!(
+                    "De koppeling van {} ({code}) met {slug} was al ingetrokken; er werkte geen sleutel meer.",
+                    school.naam
+                );
+            } else {
+                eprintln!(
+                    "De koppeling van {} ({code}) met {slug} is ingetrokken; {n} {} niet meer.",
+                    school.naam,
+                    if n == 1 { "sleutel werkt" } else { "sleutels werken" }
+                );
+            }
             return Ok(());
         }
     }
@@ -529,7 +537,7 @@ async fn import_edexml(
         .parse()
         .map_err(|e: startblok_domain::SchoolCodeError| e.to_string())?;
     let size = std::fs::metadata(file)
-        .map_err(|e| format!("kan {} niet lezen: {e}", file.display()))?
+        .map_err(|e| format!("kan {} niet lezen: {}", file.display(), io_nl(&e)))?
         .len();
     if size > MAX_IMPORT_BYTES as u64 {
         return Err(format!(
@@ -537,14 +545,14 @@ async fn import_edexml(
             file.display()
         ));
     }
-    let bytes =
-        std::fs::read(file).map_err(|e| format!("kan {} niet lezen: {e}", file.display()))?;
+    let bytes = std::fs::read(file)
+        .map_err(|e| format!("kan {} niet lezen: {}", file.display(), io_nl(&e)))?;
     let app = app(open(db).await?, None);
     let s = app
         .school_by_code(&code)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("er is geen school met BRIN {code}"))?;
+        .ok_or_else(|| format!("er is geen school {code} (BRIN en dependance)"))?;
     let who = startblok_app::pupils::InSchool {
         school: s.id,
         actor: Actor::cli(),
@@ -732,5 +740,17 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("stopping: finishing requests in flight");
+    tracing::info!("stoppen: lopende verzoeken worden afgemaakt");
+}
+
+/// An operating-system error in Dutch, for messages to people (the English original is what
+/// `std::io::Error` says).
+fn io_nl(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "het bestand bestaat niet".into(),
+        PermissionDenied => "geen toegang (rechten)".into(),
+        IsADirectory => "dit is een map, geen bestand".into(),
+        _ => format!("systeemfout ({e})"),
+    }
 }

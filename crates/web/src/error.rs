@@ -92,7 +92,7 @@ impl IntoResponse for WebError {
             ),
             WebError::Internal(detail) => {
                 let reference = startblok_app::secrets::new_token()[..8].to_uppercase();
-                tracing::error!(reference = %reference, error = %detail, "request failed");
+                tracing::error!(reference = %reference, error = %detail, "verzoek mislukt");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Er ging iets mis",

@@ -246,6 +246,7 @@ pub async fn mail(State(state): State<AppState>, user: CurrentUser) -> Result<Re
                 to: m.mail.to,
                 subject: m.mail.subject,
                 at: startblok_domain::format_moment(m.at),
+                links: super::links_in(&m.mail.text),
                 text: m.mail.text,
             })
             .collect()

@@ -105,6 +105,20 @@ pub struct MailRow {
     pub subject: String,
     pub at: String,
     pub text: String,
+    /// The web addresses in the text, as links (a mail client would make them clickable too).
+    pub links: Vec<String>,
+}
+
+/// The http(s) addresses in a mail's text, in order, without trailing punctuation.
+pub fn links_in(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.trim_start_matches(['<', '('])
+                .trim_end_matches(['.', ',', ')', '>', ';', ':'])
+        })
+        .filter(|w| w.starts_with("https://") || w.starts_with("http://"))
+        .map(String::from)
+        .collect()
 }
 
 pub fn soort_label(soort: &str) -> &'static str {
@@ -120,5 +134,17 @@ pub fn status_label(status: &str) -> &'static str {
         "verwerkt" => "Verwerkt",
         "afgewezen" => "Afgewezen",
         _ => "Open",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_are_found_in_a_mail_text_without_their_punctuation() {
+        let text = "Haal de sleutel op:\nhttps://startblok.test/sleutel/abc123.\n(of <http://x.test/a>) en niet ftp://y";
+        assert_eq!(
+            super::links_in(text),
+            ["https://startblok.test/sleutel/abc123", "http://x.test/a"]
+        );
     }
 }

@@ -120,7 +120,7 @@ pub async fn decide(
             let id = import.clone();
             tokio::spawn(async move {
                 if let Err(e) = app.apply_import(&who, &id, &fingerprint, &matches).await {
-                    tracing::error!(import = %id, error = %e, "import failed");
+                    tracing::error!(import = %id, error = %e, "import mislukt");
                 }
             });
             Ok(Redirect::to(&here).into_response())
