@@ -59,6 +59,19 @@ pub const DEFAULT_TOETSEN: [DefaultToets; 4] = [
     },
 ];
 
+/// The columns of a catalogue file (as `shared/fixtures/normen/toetsen.csv`).
+pub const TOETS_COLUMNS: [&str; 6] = [
+    "leverancier",
+    "toetscode",
+    "versie",
+    "naam",
+    "vak",
+    "toetsonderdelen",
+];
+
+/// A checked catalogue line: leverancier, toetscode, versie, naam, vak id, onderdelen.
+type CatalogueLine = (String, String, String, String, Option<String>, Vec<String>);
+
 /// The columns of a conversion file, in this order when exported.
 pub const CONVERSIE_COLUMNS: [&str; 7] = [
     "toetscode",
@@ -171,6 +184,176 @@ impl App {
         }
         tx.commit().await.map_err(DbError::from)?;
         Ok(list)
+    }
+
+    /// Imports catalogue lines (leverancier, toetscode, versie, naam, vak, toetsonderdelen
+    /// separated by spaces or commas). A known (leverancier, toetscode, versie) gets the file's
+    /// name, vak and onderdelen; an unknown one is added. Every line is checked first; with any
+    /// refusal nothing changes.
+    pub async fn import_toetsen(
+        &self,
+        school: SchoolId,
+        bytes: &[u8],
+        actor: &Actor,
+    ) -> AppResult<Result<usize, Vec<LineError>>> {
+        let refuse = |line: usize, message: String| Ok(Err(vec![LineError { line, message }]));
+        let table = match crate::spreadsheet::read_table(bytes) {
+            Ok(t) => t,
+            Err(e) => return refuse(0, e.to_string()),
+        };
+        let col = |name: &str| {
+            table
+                .headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
+        };
+        let cols: Vec<Option<usize>> = TOETS_COLUMNS.iter().map(|c| col(c)).collect();
+        if let Some(missing) = TOETS_COLUMNS.iter().zip(&cols).find(|(_, c)| c.is_none()) {
+            return refuse(
+                1,
+                format!(
+                    "de kolom '{}' ontbreekt. Nodig zijn: {}.",
+                    missing.0,
+                    TOETS_COLUMNS.join(", ")
+                ),
+            );
+        }
+        let cols: Vec<usize> = cols.into_iter().flatten().collect();
+        let vakken = self.vakken(school).await?;
+        let mut errors = Vec::new();
+        let mut lines: Vec<CatalogueLine> = Vec::new();
+        for (i, row) in table.rows.iter().enumerate() {
+            let line = i + 2;
+            let cell = |k: usize| row.get(cols[k]).map(|s| s.trim()).unwrap_or("");
+            if (0..6).all(|k| cell(k).is_empty()) {
+                continue;
+            }
+            let mut problems = Vec::new();
+            let mut text = |k: usize, what: &str, max: usize| -> String {
+                match startblok_domain::clean_text(cell(k)) {
+                    Some(t) if t.chars().count() <= max => t,
+                    Some(_) => {
+                        problems.push(format!("{what} is langer dan {max} tekens."));
+                        String::new()
+                    }
+                    None => {
+                        problems.push(format!("{what} ontbreekt."));
+                        String::new()
+                    }
+                }
+            };
+            let leverancier = text(0, "leverancier", 60);
+            let toetscode = text(1, "toetscode", 60);
+            let versie = text(2, "versie", 20);
+            let naam = text(3, "naam", 80);
+            let vak = if cell(4).is_empty() {
+                None
+            } else {
+                match vakken.iter().find(|v| v.naam.eq_ignore_ascii_case(cell(4))) {
+                    Some(v) => Some(v.id.clone()),
+                    None => {
+                        let known: Vec<&str> = vakken.iter().map(|v| v.naam.as_str()).collect();
+                        problems.push(format!(
+                            "vak '{}' bestaat niet; bekende vakken: {}.",
+                            cell(4),
+                            known.join(", ")
+                        ));
+                        None
+                    }
+                }
+            };
+            let mut onderdelen: Vec<String> = Vec::new();
+            for o in cell(5).split([' ', ',', ';']).filter(|o| !o.is_empty()) {
+                if o.chars().count() > 20 || o.chars().any(char::is_control) {
+                    problems.push(format!(
+                        "onderdeel '{}' is geen code.",
+                        o.chars().take(20).collect::<String>()
+                    ));
+                } else if !onderdelen.iter().any(|x| x == o) {
+                    onderdelen.push(o.to_string());
+                }
+            }
+            if problems.is_empty()
+                && lines
+                    .iter()
+                    .any(|l| l.0 == leverancier && l.1 == toetscode && l.2 == versie)
+            {
+                problems.push(format!(
+                    "{leverancier} {toetscode} versie {versie} staat al eerder in het bestand."
+                ));
+            }
+            if problems.is_empty() {
+                lines.push((leverancier, toetscode, versie, naam, vak, onderdelen));
+            } else {
+                errors.push(LineError {
+                    line,
+                    message: problems.join(" "),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        if lines.is_empty() {
+            return refuse(0, "Het bestand bevat geen toetsen.".into());
+        }
+        let catalogue = self.toetsen(school).await?;
+        let mut tx = self.db.begin().await?;
+        for (leverancier, toetscode, versie, naam, vak, onderdelen) in &lines {
+            match catalogue.iter().find(|t| {
+                &t.leverancier == leverancier && &t.toetscode == toetscode && &t.versie == versie
+            }) {
+                Some(t) => {
+                    toetsen::update(&mut tx, school, &t.id, naam, vak.as_deref(), onderdelen)
+                        .await?;
+                }
+                None => {
+                    let new = NewToets {
+                        leverancier,
+                        toetscode,
+                        versie,
+                        naam,
+                        vak_id: vak.as_deref(),
+                        onderdelen,
+                    };
+                    toetsen::insert_if_absent(&mut tx, school, &new, now()).await?;
+                }
+            }
+        }
+        audit(&mut tx, actor, "toetsen.geimporteerd", None, Some(school)).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        self.reprocess_after_change(school, None).await;
+        Ok(Ok(lines.len()))
+    }
+
+    /// The catalogue as CSV (the import's columns).
+    pub async fn toetsen_csv(&self, school: SchoolId) -> AppResult<String> {
+        let vakken = self.vakken(school).await?;
+        let catalogue = self.toetsen(school).await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let err = |e: csv::Error| AppError::Corrupt(e.to_string());
+        w.write_record(TOETS_COLUMNS).map_err(err)?;
+        for t in &catalogue {
+            let vak = t
+                .vak_id
+                .as_ref()
+                .and_then(|id| vakken.iter().find(|v| &v.id == id))
+                .map(|v| v.naam.as_str())
+                .unwrap_or("");
+            w.write_record([
+                t.leverancier.as_str(),
+                t.toetscode.as_str(),
+                t.versie.as_str(),
+                t.naam.as_str(),
+                vak,
+                &t.onderdelen.join(" "),
+            ])
+            .map_err(err)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| AppError::Corrupt(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| AppError::Corrupt(e.to_string()))
     }
 
     /// The school's conversion tables.

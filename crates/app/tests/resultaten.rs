@@ -841,3 +841,63 @@ async fn school_setup_bands_rejudge_every_result_and_bad_input_changes_nothing()
         assert_eq!(shown.per_vak[0].rows[0].periode.as_deref(), Some("Midden"));
     }
 }
+
+#[tokio::test]
+async fn the_catalogue_is_corrected_from_a_file_whole_or_not_at_all() {
+    for t in TestDb::all().await {
+        let app = app(&t);
+        let s = demo_school(&app).await;
+        let before = app.toetsen_csv(s).await.unwrap();
+        // The export is the fixture's format: it reads back unchanged.
+        assert!(before.starts_with("leverancier,toetscode,versie,naam,vak,toetsonderdelen\n"));
+        assert!(
+            before.contains("Boom,BOOM-LVS-RW-2019,2019,LVS RW 2019,Rekenen-Wiskunde,G3 G4 G5 G6")
+        );
+        let n = app
+            .import_toetsen(s, before.as_bytes(), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 4);
+        assert_eq!(app.toetsen_csv(s).await.unwrap(), before);
+
+        let bad = "leverancier,toetscode,versie,naam,vak,toetsonderdelen\n\
+                   Boom,BOOM-LVS-SP,1,LVS SP,Gym,G3\n\
+                   Boom,,1,Zonder code,Spelling,G3\n\
+                   Boom,NIEUW,1,Nieuwe toets,Spelling,G3\n\
+                   Boom,NIEUW,1,Nog eens,Spelling,G4\n";
+        let errors = app
+            .import_toetsen(s, bad.as_bytes(), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap_err();
+        let said: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            said[0].starts_with("Regel 2: vak 'Gym' bestaat niet"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with("Regel 3: toetscode ontbreekt"),
+            "{said:?}"
+        );
+        assert!(
+            said[2].starts_with("Regel 5:") && said[2].contains("staat al eerder"),
+            "{said:?}"
+        );
+        assert_eq!(said.len(), 3);
+        assert_eq!(app.toetsen_csv(s).await.unwrap(), before, "nothing changed");
+
+        let good = "leverancier,toetscode,versie,naam,vak,toetsonderdelen\n\
+                    Boom,BOOM-LVS-SP,1,LVS Spelling,Spelling,G3 G4 G5 G6 G7\n\
+                    Boom,BOOM-LVS-WS,1,LVS Woordenschat,Woordenschat,G4\n";
+        app.import_toetsen(s, good.as_bytes(), &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let list = app.toetsen(s).await.unwrap();
+        assert_eq!(list.len(), 5);
+        let sp = list.iter().find(|t| t.toetscode == "BOOM-LVS-SP").unwrap();
+        assert_eq!(sp.naam, "LVS Spelling");
+        assert_eq!(sp.onderdelen, ["G3", "G4", "G5", "G6", "G7"]);
+    }
+}

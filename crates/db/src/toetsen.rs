@@ -178,3 +178,38 @@ pub async fn replace_table(
     }
     Ok(())
 }
+
+/// Changes a test's name, vak and onderdelen (the onderdelen are replaced, in the given order).
+pub async fn update(
+    conn: &mut Conn,
+    school: SchoolId,
+    id: &str,
+    naam: &str,
+    vak_id: Option<&str>,
+    onderdelen: &[String],
+) -> Result<()> {
+    sqlx::query("UPDATE toetsen SET naam = $1, vak_id = $2 WHERE school_id = $3 AND id = $4")
+        .bind(naam.to_string())
+        .bind(vak_id.map(String::from))
+        .bind(school.to_string())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "DELETE FROM toetsonderdelen WHERE toets_id IN \
+         (SELECT id FROM toetsen WHERE school_id = $1 AND id = $2)",
+    )
+    .bind(school.to_string())
+    .bind(id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    for (i, code) in onderdelen.iter().enumerate() {
+        sqlx::query("INSERT INTO toetsonderdelen (toets_id, code, position) VALUES ($1, $2, $3)")
+            .bind(id.to_string())
+            .bind(code.clone())
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -95,6 +95,8 @@ pub fn table() -> Vec<RouteDef> {
         r(M::GET, "/s/{school}/instellingen/toetsen", School(BEHEERDER), get(settings::toetsen::show_page)),
         r(M::POST, "/s/{school}/instellingen/toetsen", School(BEHEERDER), post(settings::toetsen::import)),
         r(M::GET, "/s/{school}/instellingen/toetsen/conversie.csv", School(BEHEERDER), get(settings::toetsen::export)),
+        r(M::POST, "/s/{school}/instellingen/toetsen/lijst", School(BEHEERDER), post(settings::toetsen::import_lijst)),
+        r(M::GET, "/s/{school}/instellingen/toetsen/toetsen.csv", School(BEHEERDER), get(settings::toetsen::export_lijst)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), get(settings::get::toetsdoelen)),
         r(M::POST, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), post(settings::post::add_toetsdoel)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen/{toetsdoel}", School(BEHEERDER), get(settings::get::toetsdoel)),

@@ -31,7 +31,9 @@ pub struct ToetsenPage {
     pub vakken: Vec<String>,
     pub toetsen: Vec<ToetsRow>,
     pub errors: FormErrors,
+    /// Refused lines of the conversion file (field `bestand`) or the catalogue (field `lijst`).
     pub lines: Vec<String>,
+    pub lijst_lines: Vec<String>,
     pub notice: String,
 }
 
@@ -43,6 +45,7 @@ impl ToetsenPage {
 #[serde(default)]
 pub struct Q {
     ingelezen: Option<usize>,
+    toetsen: Option<usize>,
     fout: String,
 }
 
@@ -56,6 +59,7 @@ async fn page(
     scope: &SchoolScope,
     errors: FormErrors,
     lines: Vec<String>,
+    lijst_lines: Vec<String>,
     notice: String,
 ) -> Result<ToetsenPage, WebError> {
     let school = scope.school.id;
@@ -99,6 +103,7 @@ async fn page(
         toetsen: rows,
         errors,
         lines,
+        lijst_lines,
         notice,
     })
 }
@@ -115,15 +120,23 @@ pub async fn show_page(
     if q.fout == "te-groot" {
         errors.add("bestand", TOO_BIG);
     }
-    let notice = q
-        .ingelezen
-        .map(|n| {
-            format!(
-                "{n} regels ingelezen. Resultaten die op een tabel wachtten, zijn opnieuw verwerkt."
-            )
-        })
-        .unwrap_or_default();
-    let p = page(&state, &user, &scope, errors, Vec::new(), notice).await?;
+    let notice = match (q.ingelezen, q.toetsen) {
+        (Some(n), _) => format!(
+            "{n} regels ingelezen. Resultaten zijn opnieuw verwerkt met de nieuwe tabellen."
+        ),
+        (_, Some(n)) => format!("{n} toetsen ingelezen."),
+        _ => String::new(),
+    };
+    let p = page(
+        &state,
+        &user,
+        &scope,
+        errors,
+        Vec::new(),
+        Vec::new(),
+        notice,
+    )
+    .await?;
     Ok(render(&p)?.into_response())
 }
 
@@ -162,8 +175,84 @@ pub async fn import(
         }
         None => errors.add("bestand", "Kies een bestand met een conversietabel."),
     }
-    let p = page(&state, &user, &scope, errors, lines, String::new()).await?;
+    let p = page(
+        &state,
+        &user,
+        &scope,
+        errors,
+        lines,
+        Vec::new(),
+        String::new(),
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+}
+
+/// The catalogue from a file: known tests updated, new ones added; whole or not at all.
+pub async fn import_lijst(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    let file = crate::forms::uploaded_file(&mut multipart).await?;
+    let mut errors = FormErrors::default();
+    let mut lines = Vec::new();
+    match file {
+        Some((_, bytes)) => {
+            match state
+                .app
+                .import_toetsen(scope.school.id, &bytes, &user.actor(&ip))
+                .await?
+            {
+                Ok(n) => {
+                    return Ok(Redirect::to(&format!(
+                        "{}/instellingen/toetsen?toetsen={n}",
+                        base(&scope)
+                    ))
+                    .into_response());
+                }
+                Err(refused) => {
+                    errors.add(
+                        "lijst",
+                        "Het bestand is niet ingelezen; er is niets veranderd. Pas deze regels aan en lees het opnieuw in:",
+                    );
+                    lines = refused.iter().map(|l| l.to_string()).collect();
+                }
+            }
+        }
+        None => errors.add("lijst", "Kies een bestand met toetsen."),
+    }
+    let p = page(
+        &state,
+        &user,
+        &scope,
+        errors,
+        Vec::new(),
+        lines,
+        String::new(),
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+}
+
+pub async fn export_lijst(
+    State(state): State<AppState>,
+    scope: SchoolScope,
+) -> Result<Response, WebError> {
+    let csv = state.app.toetsen_csv(scope.school.id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"toetsen-{}.csv\"", scope.code()),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 pub async fn export(
