@@ -370,6 +370,7 @@ fn las_fields(
     p.group_id = group_id;
     p.jaargroep = nonempty(&l.jaargroep);
     p.instroomdatum = file_date(&l.instroomdatum, "instroomdatum", &who, warnings);
+    p.start_groep3 = file_date(&l.start_groep3, "start groep 3", &who, warnings);
     p.uitstroomdatum = file_date(&l.uitstroomdatum, "uitstroomdatum", &who, warnings);
     p.imported = true;
     // The LAS says the pupil has left: an uitstroomdatum that has passed.
@@ -419,6 +420,7 @@ fn pupil_changes(
     };
     date("Geboortedatum", old.geboortedatum, new.geboortedatum);
     date("Instroomdatum", old.instroomdatum, new.instroomdatum);
+    date("Start groep 3", old.start_groep3, new.start_groep3);
     date("Uitstroomdatum", old.uitstroomdatum, new.uitstroomdatum);
     date(
         "Uitgeschreven op",

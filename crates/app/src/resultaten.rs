@@ -36,6 +36,7 @@ pub struct SchoolData {
     pub toetsdoelen: Vec<toetsdoelen::Toetsdoel>,
     pub bands: FaseBands,
     pub periodes: Vec<startblok_db::school_setup::Toetsperiode>,
+    pub month_table: startblok_domain::norms::MonthTable,
 }
 
 impl SchoolData {
@@ -186,6 +187,11 @@ pub struct ResultRow {
     pub groei: Option<f64>,
     /// The school's test period the afnamedatum falls in.
     pub periode: Option<String>,
+    /// DL on the afnamedatum, when the pupil's start of groep 3 is known; with the achterstand
+    /// (DL − DLE) and the leerrendement (DLE / DL × 100 %).
+    pub dl: Option<u8>,
+    pub achterstand: Option<f64>,
+    pub leerrendement: Option<f64>,
 }
 
 /// The norm band of one stretch of time (one fase, one toetsdoel) for the chart.
@@ -235,8 +241,12 @@ pub struct ResultInput {
     pub score: String,
 }
 
-/// The rows of one vak with growth, in time order.
-fn rows_with_growth(list: Vec<Resultaat>, data: &SchoolData) -> Vec<ResultRow> {
+/// The rows of one vak with growth (and DL when the start of groep 3 is known), in time order.
+fn rows_with_growth(
+    list: Vec<Resultaat>,
+    data: &SchoolData,
+    start_groep3: Option<Date>,
+) -> Vec<ResultRow> {
     let mut prev: Option<(Date, Dle)> = None;
     list.into_iter()
         .map(|r| {
@@ -259,7 +269,25 @@ fn rows_with_growth(list: Vec<Resultaat>, data: &SchoolData) -> Vec<ResultRow> {
                 }
                 prev = Some((r.afnamedatum, x));
             }
+            // No repeated years are known (the LAS export does not say), so the doublure
+            // policy does not apply yet.
+            let dl = start_groep3.and_then(|s| {
+                startblok_domain::norms::dl_on(
+                    s,
+                    r.afnamedatum,
+                    data.month_table,
+                    startblok_domain::norms::DoublurePolicy::CountOn,
+                    &[],
+                )
+            });
             ResultRow {
+                achterstand: dl
+                    .zip(dle)
+                    .map(|(l, d)| startblok_domain::norms::achterstand(l, d)),
+                leerrendement: dl
+                    .zip(dle)
+                    .and_then(|(l, d)| startblok_domain::norms::leerrendement(l, d)),
+                dl,
                 periode: data.periode_on(r.afnamedatum).map(str::to_string),
                 toetsdoel_code: d
                     .toetsdoel_id
@@ -342,6 +370,7 @@ impl App {
         }
         let bands = crate::school_setup::fase_bands(&mut c, school).await?;
         let periodes = startblok_db::school_setup::toetsperiodes(&mut c, school).await?;
+        let month_table = crate::school_setup::month_table(&mut c, school).await?;
         Ok(SchoolData {
             vakken,
             toetsen,
@@ -350,6 +379,7 @@ impl App {
             toetsdoelen,
             bands,
             periodes,
+            month_table,
         })
     }
 
@@ -448,7 +478,7 @@ impl App {
             };
             per_vak.push(VakResults {
                 vak: vak.cloned(),
-                rows: rows_with_growth(list, &data),
+                rows: rows_with_growth(list, &data, p.start_groep3),
                 bands,
             });
         }

@@ -4,6 +4,7 @@
 
 use startblok_db::school_setup::{self, Toetsperiode};
 use startblok_db::{Conn, DbError};
+use startblok_domain::norms::MonthTable;
 use startblok_domain::{FaseBands, SchoolId, clean_text, parse_school_date, today_nl};
 
 use crate::forms::FormErrors;
@@ -15,6 +16,16 @@ pub async fn fase_bands(conn: &mut Conn, school: SchoolId) -> AppResult<FaseBand
         .await?
         .and_then(|s| FaseBands::parse(&s).ok())
         .unwrap_or_default())
+}
+
+/// The school's DL month table (the default counts a started month).
+pub async fn month_table(conn: &mut Conn, school: SchoolId) -> AppResult<MonthTable> {
+    Ok(
+        match school_setup::maandtabel(conn, school).await?.as_deref() {
+            Some("voltooid") => MonthTable::Completed,
+            _ => MonthTable::Started,
+        },
+    )
 }
 
 /// What the test period form sends.
@@ -54,6 +65,31 @@ impl App {
         // Every fase is derived again: results are judged in the fase of their afnamedatum.
         self.reprocess_after_change(school, None).await;
         Ok(Ok(bands))
+    }
+
+    pub async fn month_table(&self, school: SchoolId) -> AppResult<MonthTable> {
+        let mut c = self.db.conn().await?;
+        month_table(&mut c, school).await
+    }
+
+    /// Saves the DL month table: `gestart` (default) or `voltooid`.
+    pub async fn save_month_table(
+        &self,
+        school: SchoolId,
+        input: &str,
+        actor: &Actor,
+    ) -> AppResult<Result<(), FormErrors>> {
+        if input != "gestart" && input != "voltooid" {
+            let mut errors = FormErrors::default();
+            errors.add("maandtabel", "Kies hoe een maand telt voor de DL.");
+            return Ok(Err(errors));
+        }
+        let mut tx = self.db.begin().await?;
+        let bands = fase_bands(&mut tx, school).await?;
+        school_setup::set_maandtabel(&mut tx, school, input, &bands.to_text(), now()).await?;
+        audit(&mut tx, actor, "school.maandtabel", None, Some(school)).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(Ok(()))
     }
 
     pub async fn toetsperiodes(&self, school: SchoolId) -> AppResult<Vec<Toetsperiode>> {

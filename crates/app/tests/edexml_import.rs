@@ -512,3 +512,30 @@ async fn names_lose_control_and_direction_characters_and_are_capped_but_keep_the
     assert_eq!(one.voornamen.unwrap().chars().count(), 200);
     assert_eq!(f.by_key("2").await.achternaam, "محمد Ковальенко Nguyễn");
 }
+
+#[tokio::test]
+async fn the_start_of_groep_3_is_taken_from_the_export_and_shown_as_a_change() {
+    for t in TestDb::all().await {
+        let f = school(&t, "99ZZ-00").await;
+        let xml = demo_file();
+        f.import(&xml).await;
+        assert_eq!(f.by_key("001000").await.start_groep3, None);
+        let with = xml.replacen(
+            "<achternaam>García López</achternaam>",
+            "<achternaam>García López</achternaam>\n      <start_ondw_jgr3>2021-08-20</start_ondw_jgr3>",
+            1,
+        );
+        let plan = f.import(&with).await;
+        let change = plan
+            .changed_pupils
+            .iter()
+            .flat_map(|c| &c.changes)
+            .find(|c| c.field == "Start groep 3")
+            .expect("shown in the preview");
+        assert_eq!(change.new, "20-08-2021");
+        assert_eq!(
+            f.by_key("001000").await.start_groep3,
+            Some(time::macros::date!(2021 - 08 - 20))
+        );
+    }
+}

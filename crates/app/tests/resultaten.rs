@@ -901,3 +901,63 @@ async fn the_catalogue_is_corrected_from_a_file_whole_or_not_at_all() {
         assert_eq!(sp.onderdelen, ["G3", "G4", "G5", "G6", "G7"]);
     }
 }
+
+#[tokio::test]
+async fn dl_achterstand_and_leerrendement_follow_the_start_of_groep_3_and_the_month_table() {
+    use startblok_domain::norms::{DoublurePolicy, MonthTable, achterstand, dl_on};
+    for t in TestDb::all().await {
+        let app = app(&t);
+        let s = demo_school(&app).await;
+        let lk = leerkracht(&app, s).await;
+        let own = app.pupil_list(&lk, &PupilFilter::default()).await.unwrap();
+        let p = own
+            .rows
+            .iter()
+            .find(|r| r.pupil.instroomdatum.is_some_and(|d| d.year() < 2026))
+            .unwrap()
+            .pupil
+            .clone();
+        let view = app.pupil_results(&lk, &p.id).await.unwrap().unwrap();
+        assert!(
+            view.per_vak
+                .iter()
+                .flat_map(|v| &v.rows)
+                .all(|r| r.dl.is_none()),
+            "no DL without a start of groep 3"
+        );
+        // As an import would store it (the LAS owns this field).
+        let start = time::macros::date!(2021 - 08 - 20);
+        let mut c = app.db.conn().await.unwrap();
+        sqlx::query("UPDATE pupils SET start_groep3 = '2021-08-20' WHERE id = $1")
+            .bind(p.id.clone())
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        for (table, input) in [
+            (MonthTable::Started, "gestart"),
+            (MonthTable::Completed, "voltooid"),
+        ] {
+            app.save_month_table(s, input, &Actor::cli())
+                .await
+                .unwrap()
+                .unwrap();
+            let view = app.pupil_results(&lk, &p.id).await.unwrap().unwrap();
+            for r in view.per_vak.iter().flat_map(|v| &v.rows) {
+                let dl = dl_on(start, r.r.afnamedatum, table, DoublurePolicy::CountOn, &[]);
+                assert_eq!(r.dl, dl);
+                assert_eq!(
+                    r.achterstand,
+                    Some(achterstand(dl.unwrap(), r.dle.unwrap()))
+                );
+                assert!(r.leerrendement.is_some());
+            }
+        }
+        assert!(
+            app.save_month_table(s, "anders", &Actor::cli())
+                .await
+                .unwrap()
+                .is_err()
+        );
+    }
+}

@@ -24,6 +24,8 @@ pub struct Pupil {
     pub group_id: Option<String>,
     pub jaargroep: Option<String>,
     pub instroomdatum: Option<Date>,
+    /// Start of groep 3 (from the LAS): where DL counts from.
+    pub start_groep3: Option<Date>,
     pub uitstroomdatum: Option<Date>,
     /// Came from the LAS: identity fields are read-only.
     pub imported: bool,
@@ -133,6 +135,7 @@ fn from_row(r: &AnyRow) -> Result<Pupil> {
         group_id: opt_text(r, "group_id")?,
         jaargroep: opt_text(r, "jaargroep")?,
         instroomdatum: date(r, "instroomdatum")?,
+        start_groep3: date(r, "start_groep3")?,
         uitstroomdatum: date(r, "uitstroomdatum")?,
         imported: crate::support::flag(r, "imported")?,
         aankomst_nl: date(r, "aankomst_nl")?,
@@ -189,6 +192,7 @@ fn bind_pupil<'q>(
         .bind(school.to_string())
         .bind(p.naam_lower())
         .bind(format_ts(now))
+        .bind(p.start_groep3.map(format_date))
 }
 
 pub async fn insert(
@@ -198,15 +202,15 @@ pub async fn insert(
     now: OffsetDateTime,
 ) -> Result<()> {
     let q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO pupils ({COLUMNS}, school_id, naam_lower, created_at, updated_at) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-          $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $30)"
+        "INSERT INTO pupils ({COLUMNS}, school_id, naam_lower, created_at, updated_at, start_groep3) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+          $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $30, $31)"
     )));
     bind_pupil(q, school, p, now).execute(conn).await?;
     Ok(())
 }
 
-/// Inserts many pupils with multi-row INSERTs (500 rows, 15,000 parameters per statement: under
+/// Inserts many pupils with multi-row INSERTs (500 rows, 15,500 parameters per statement: under
 /// SQLite's and PostgreSQL's limits). Used by the EDEXML import, where one statement per pupil
 /// would dominate the time of a large first import.
 pub async fn insert_many(
@@ -216,21 +220,22 @@ pub async fn insert_many(
     now: OffsetDateTime,
 ) -> Result<()> {
     const ROWS: usize = 500;
-    const PARAMS: usize = 30;
+    // 31 values per pupil; the 30th (the time) is used for created_at and updated_at.
+    const PARAMS: usize = 31;
     for chunk in pupils.chunks(ROWS) {
         let values = (0..chunk.len())
             .map(|i| {
                 let b = i * PARAMS;
-                let cols = (1..=PARAMS)
+                let cols = (1..=30)
                     .map(|k| format!("${}", b + k))
                     .collect::<Vec<_>>()
                     .join(", ");
-                format!("({cols}, ${})", b + PARAMS)
+                format!("({cols}, ${}, ${})", b + 30, b + 31)
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "INSERT INTO pupils ({COLUMNS}, school_id, naam_lower, created_at, updated_at) VALUES {values}"
+            "INSERT INTO pupils ({COLUMNS}, school_id, naam_lower, created_at, updated_at, start_groep3) VALUES {values}"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
@@ -255,7 +260,7 @@ pub async fn update(
          start_nieuwkomers = $17, thuistalen = $18, land_herkomst = $19, jaren_onderwijs = $20, \
          gealfabetiseerd_latijns = $21, leerroute = $22, uitstroomprofiel = $23, verwachte_uitstroom = $24, \
          boom_leerlingnummer = $25, toetsdoel_id = $26, uitgeschreven_op = $27, naam_lower = $29, \
-         updated_at = $30 WHERE id = $1 AND school_id = $28",
+         updated_at = $30, start_groep3 = $31 WHERE id = $1 AND school_id = $28",
     );
     let done = bind_pupil(q, school, p, now).execute(conn).await?;
     if done.rows_affected() == 0 {
@@ -288,7 +293,7 @@ pub async fn mark_left(
 
 pub async fn get(conn: &mut Conn, school: SchoolId, pupil: &str) -> Result<Option<Pupil>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM pupils WHERE school_id = $1 AND id = $2"
+        "SELECT {COLUMNS}, start_groep3 FROM pupils WHERE school_id = $1 AND id = $2"
     )))
     .bind(school.to_string())
     .bind(pupil.to_string())
@@ -301,7 +306,7 @@ pub async fn get(conn: &mut Conn, school: SchoolId, pupil: &str) -> Result<Optio
 /// school has hundreds of pupils, not millions.
 pub async fn list(conn: &mut Conn, school: SchoolId) -> Result<Vec<Pupil>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM pupils WHERE school_id = $1 ORDER BY naam_lower, id"
+        "SELECT {COLUMNS}, start_groep3 FROM pupils WHERE school_id = $1 ORDER BY naam_lower, id"
     )))
     .bind(school.to_string())
     .fetch_all(conn)
@@ -316,7 +321,7 @@ pub async fn active_by_boom(
     number: &str,
 ) -> Result<Option<Pupil>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM pupils WHERE school_id = $1 AND boom_leerlingnummer = $2 AND uitgeschreven_op IS NULL"
+        "SELECT {COLUMNS}, start_groep3 FROM pupils WHERE school_id = $1 AND boom_leerlingnummer = $2 AND uitgeschreven_op IS NULL"
     )))
     .bind(school.to_string())
     .bind(number.to_string())

@@ -37,6 +37,40 @@ pub async fn set_fasegrenzen(
     Ok(())
 }
 
+/// The school's DL month table as stored (`gestart` or `voltooid`), or `None` for the default.
+pub async fn maandtabel(conn: &mut Conn, school: SchoolId) -> Result<Option<String>> {
+    let r = sqlx::query("SELECT maandtabel FROM school_setup WHERE school_id = $1")
+        .bind(school.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(r.as_ref()
+        .map(|r| crate::support::opt_text(r, "maandtabel"))
+        .transpose()?
+        .flatten())
+}
+
+pub async fn set_maandtabel(
+    conn: &mut Conn,
+    school: SchoolId,
+    value: &str,
+    default_fasegrenzen: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO school_setup (school_id, fasegrenzen, maandtabel, updated_at) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (school_id) DO UPDATE SET maandtabel = excluded.maandtabel, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(school.to_string())
+    .bind(default_fasegrenzen.to_string())
+    .bind(value.to_string())
+    .bind(format_ts(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toetsperiode {
     pub id: String,

@@ -90,6 +90,7 @@ pub fn table() -> Vec<RouteDef> {
         r(M::POST, "/s/{school}/instellingen/normen/{toetsdoel}", School(BEHEERDER), post(settings::normen::save_grid)),
         r(M::GET, "/s/{school}/instellingen/school", School(BEHEERDER), get(settings::school_setup::show_page)),
         r(M::POST, "/s/{school}/instellingen/school", School(BEHEERDER), post(settings::school_setup::save_bands)),
+        r(M::POST, "/s/{school}/instellingen/school/dl", School(BEHEERDER), post(settings::school_setup::save_dl)),
         r(M::POST, "/s/{school}/instellingen/school/periodes", School(BEHEERDER), post(settings::school_setup::add_periode)),
         r(M::POST, "/s/{school}/instellingen/school/periodes/{periode}/verwijderen", School(BEHEERDER), post(settings::school_setup::remove_periode)),
         r(M::GET, "/s/{school}/instellingen/toetsen", School(BEHEERDER), get(settings::toetsen::show_page)),

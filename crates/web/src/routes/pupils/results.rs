@@ -37,6 +37,10 @@ pub struct Row {
     pub oordeel_kind: &'static str,
     pub oordeel: String,
     pub groei: String,
+    /// DL, achterstand and leerrendement, or empty when the start of groep 3 is unknown.
+    pub dl: String,
+    pub achterstand: String,
+    pub leerrendement: String,
     pub removable: bool,
     pub herkomst: &'static str,
 }
@@ -46,6 +50,8 @@ pub struct VakSection {
     pub naam: String,
     pub chart: String,
     pub rows: Vec<Row>,
+    /// Some row has a DL (the pupil's start of groep 3 is known).
+    pub has_dl: bool,
 }
 
 #[derive(Template)]
@@ -111,6 +117,15 @@ fn row(r: &ResultRow) -> Row {
         oordeel_kind: kind,
         oordeel,
         groei: r.groei.map(months).unwrap_or_default(),
+        dl: r.dl.map(|d| d.to_string()).unwrap_or_default(),
+        achterstand: r
+            .achterstand
+            .map(|a| format!("{a:.1}").replace('.', ",").replace('-', "−"))
+            .unwrap_or_default(),
+        leerrendement: r
+            .leerrendement
+            .map(|l| format!("{l:.0} %"))
+            .unwrap_or_default(),
         removable: r.r.herkomst == "handmatig",
         herkomst: if r.r.herkomst == "handmatig" {
             "met de hand ingevoerd"
@@ -164,6 +179,7 @@ fn section(v: &VakResults, pupil_name: &str) -> VakSection {
         naam,
         chart: chart::dle_chart(&chart),
         rows: v.rows.iter().rev().map(row).collect(),
+        has_dl: v.rows.iter().any(|r| r.dl.is_some()),
     }
 }
 

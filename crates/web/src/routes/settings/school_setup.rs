@@ -27,6 +27,9 @@ pub struct SetupPage {
     /// (id, naam, "van t/m")
     pub periodes: Vec<(String, String, String)>,
     pub periode: PeriodeInput,
+    /// `gestart` or `voltooid`.
+    pub maandtabel: String,
+    pub maand_options: Vec<(String, String)>,
     pub errors: FormErrors,
     pub notice: String,
 }
@@ -41,6 +44,12 @@ pub struct Q {
 #[serde(default)]
 pub struct BandsInput {
     fasegrenzen: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DlInput {
+    maandtabel: String,
 }
 
 fn base(scope: &SchoolScope) -> String {
@@ -59,7 +68,22 @@ async fn page(
     let school = scope.school.id;
     let bands = state.app.fase_bands(school).await?;
     let periodes = state.app.toetsperiodes(school).await?;
+    let maandtabel = match state.app.month_table(school).await? {
+        startblok_domain::norms::MonthTable::Completed => "voltooid",
+        startblok_domain::norms::MonthTable::Started => "gestart",
+    };
     Ok(SetupPage {
+        maandtabel: maandtabel.into(),
+        maand_options: vec![
+            (
+                "gestart".into(),
+                "Een begonnen maand telt (standaard): september 1, januari 5, juni 10".into(),
+            ),
+            (
+                "voltooid".into(),
+                "Een voltooide maand telt: september 0, januari 4, juni 9".into(),
+            ),
+        ],
         chrome: Chrome::for_school(
             "School Setup",
             user,
@@ -101,6 +125,7 @@ pub async fn show_page(
             "De fasegrenzen zijn opgeslagen. Alle resultaten zijn opnieuw beoordeeld in de fase van hun afnamedatum."
         }
         "periode" => "De toetsperiode is toegevoegd.",
+        "dl" => "De manier van tellen voor de DL is opgeslagen.",
         "verwijderd" => "De toetsperiode is verwijderd.",
         _ => "",
     };
@@ -140,6 +165,39 @@ pub async fn save_bands(
                 &user,
                 &scope,
                 Some(input.fasegrenzen),
+                PeriodeInput::default(),
+                errors,
+                String::new(),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+    }
+}
+
+pub async fn save_dl(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+    Form(input): Form<DlInput>,
+) -> Result<Response, WebError> {
+    match state
+        .app
+        .save_month_table(scope.school.id, &input.maandtabel, &user.actor(&ip))
+        .await?
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "{}/instellingen/school?opgeslagen=dl",
+            base(&scope)
+        ))
+        .into_response()),
+        Err(errors) => {
+            let p = page(
+                &state,
+                &user,
+                &scope,
+                None,
                 PeriodeInput::default(),
                 errors,
                 String::new(),
