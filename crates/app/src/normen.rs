@@ -75,6 +75,42 @@ impl App {
         Ok(list)
     }
 
+    /// Adds a vak to the school's list (after the others), or says at the field why not.
+    pub async fn add_vak(
+        &self,
+        school: SchoolId,
+        naam: &str,
+        actor: &Actor,
+    ) -> AppResult<Result<(), FormErrors>> {
+        let mut errors = FormErrors::default();
+        let list = self.vakken(school).await?;
+        match startblok_domain::clean_text(naam) {
+            None => errors.add("vak_naam", "Vul de naam van het vak in."),
+            Some(n) if n.chars().count() > 40 => {
+                errors.add("vak_naam", "De naam van een vak is hoogstens 40 tekens.")
+            }
+            Some(n)
+                if list
+                    .iter()
+                    .any(|v| v.naam.to_lowercase() == n.to_lowercase()) =>
+            {
+                errors.add("vak_naam", format!("Het vak '{n}' bestaat al."))
+            }
+            Some(n) => {
+                let position = list.iter().map(|v| v.position).max().unwrap_or(0) + 1;
+                let mut tx = self.db.begin().await?;
+                norms::insert_vak_if_absent(&mut tx, school, &n, position, now()).await?;
+                audit(&mut tx, actor, "vak.toegevoegd", None, Some(school)).await?;
+                tx.commit().await.map_err(DbError::from)?;
+            }
+        }
+        Ok(if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        })
+    }
+
     /// Imports norms from a CSV or XLSX file with the columns toetsdoel, vak, fase, ondergrens,
     /// streef. Every line is checked first; with any refusal nothing is stored and every refused
     /// line comes back with its reason. Otherwise each (toetsdoel, vak, fase) in the file is set.

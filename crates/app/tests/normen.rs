@@ -261,3 +261,37 @@ async fn the_grid_edited_in_place_is_saved_whole_or_not_at_all() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_vak_is_added_once_with_a_reason_when_not() {
+    for t in TestDb::all().await {
+        let app = App::new(t.db.clone(), Settings::new("http://x"));
+        let s = school_with_doelen(&app).await;
+        app.add_vak(s, "  NT2 mondeling ", &Actor::cli())
+            .await
+            .unwrap()
+            .unwrap();
+        let names: Vec<String> = app
+            .vakken(s)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| v.naam)
+            .collect();
+        assert_eq!(names.len(), 6);
+        assert_eq!(names[5], "NT2 mondeling", "trimmed, after the defaults");
+        for (input, says) in [
+            ("nt2 MONDELING", "bestaat al"),
+            ("", "Vul de naam"),
+            (&"x".repeat(41)[..], "hoogstens 40"),
+        ] {
+            let e = app
+                .add_vak(s, input, &Actor::cli())
+                .await
+                .unwrap()
+                .unwrap_err();
+            assert!(e.get("vak_naam").contains(says), "{input}");
+        }
+        assert_eq!(app.vakken(s).await.unwrap().len(), 6);
+    }
+}

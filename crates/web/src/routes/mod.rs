@@ -97,6 +97,7 @@ pub fn table() -> Vec<RouteDef> {
         r(M::POST, "/s/{school}/instellingen/toetsen", School(BEHEERDER), post(settings::toetsen::import)),
         r(M::GET, "/s/{school}/instellingen/toetsen/conversie.csv", School(BEHEERDER), get(settings::toetsen::export)),
         r(M::POST, "/s/{school}/instellingen/toetsen/lijst", School(BEHEERDER), post(settings::toetsen::import_lijst)),
+        r(M::POST, "/s/{school}/instellingen/toetsen/vak", School(BEHEERDER), post(settings::toetsen::add_vak)),
         r(M::GET, "/s/{school}/instellingen/toetsen/toetsen.csv", School(BEHEERDER), get(settings::toetsen::export_lijst)),
         r(M::GET, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), get(settings::get::toetsdoelen)),
         r(M::POST, "/s/{school}/instellingen/toetsdoelen", School(BEHEERDER), post(settings::post::add_toetsdoel)),

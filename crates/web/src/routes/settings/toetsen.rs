@@ -35,6 +35,8 @@ pub struct ToetsenPage {
     pub lines: Vec<String>,
     pub lijst_lines: Vec<String>,
     pub notice: String,
+    /// The new vak's name as typed.
+    pub vak_naam: String,
 }
 
 impl ToetsenPage {
@@ -46,6 +48,7 @@ impl ToetsenPage {
 pub struct Q {
     ingelezen: Option<usize>,
     toetsen: Option<usize>,
+    vak: Option<String>,
     fout: String,
 }
 
@@ -105,6 +108,7 @@ async fn page(
         lines,
         lijst_lines,
         notice,
+        vak_naam: String::new(),
     })
 }
 
@@ -125,6 +129,7 @@ pub async fn show_page(
             "{n} regels ingelezen. Resultaten zijn opnieuw verwerkt met de nieuwe tabellen."
         ),
         (_, Some(n)) => format!("{n} toetsen ingelezen."),
+        _ if q.vak.is_some() => "Het vak is toegevoegd.".to_string(),
         _ => String::new(),
     };
     let p = page(
@@ -186,6 +191,45 @@ pub async fn import(
     )
     .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct VakInput {
+    vak_naam: String,
+}
+
+/// A vak added to the school's list.
+pub async fn add_vak(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    scope: SchoolScope,
+    ip: ClientIp,
+    axum::Form(input): axum::Form<VakInput>,
+) -> Result<Response, WebError> {
+    match state
+        .app
+        .add_vak(scope.school.id, &input.vak_naam, &user.actor(&ip))
+        .await?
+    {
+        Ok(()) => Ok(
+            Redirect::to(&format!("{}/instellingen/toetsen?vak=1", base(&scope))).into_response(),
+        ),
+        Err(errors) => {
+            let mut p = page(
+                &state,
+                &user,
+                &scope,
+                errors,
+                Vec::new(),
+                Vec::new(),
+                String::new(),
+            )
+            .await?;
+            p.vak_naam = input.vak_naam;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+    }
 }
 
 /// The catalogue from a file: known tests updated, new ones added; whole or not at all.
