@@ -160,13 +160,17 @@ impl Default for FaseBands {
 /// Why fase bands were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaseBandsError {
-    #[error("'{0}' is geen aantal maanden: gebruik hele getallen, gescheiden door komma's.")]
+    #[error(
+        "'{0}' is geen aantal maanden. Gebruik hele getallen met komma's ertussen, bijvoorbeeld 6, 12, 18, 24."
+    )]
     NotANumber(String),
-    #[error("de grenzen moeten oplopen: {1} komt na {0}.")]
+    #[error(
+        "Zet de getallen van klein naar groot, bijvoorbeeld 6, 12, 18, 24 (nu staat {1} na {0})."
+    )]
     NotIncreasing(u32, u32),
-    #[error("een grens ligt tussen 1 en 120 maanden; {0} kan niet.")]
+    #[error("Een grens ligt tussen 1 en 120 maanden; {0} kan niet.")]
     OutOfRange(u32),
-    #[error("er zijn hoogstens 8 grenzen (9 fases).")]
+    #[error("Er zijn hoogstens 8 grenzen (9 fases).")]
     TooMany,
 }
 
@@ -208,12 +212,12 @@ impl FaseBands {
             .join(", ")
     }
 
-    /// Per fase its months, for people: (1, "0–6 maanden"), …, (5, "24 maanden en meer").
+    /// Per fase its months, for people: (1, "0 t/m 5 maanden"), …, (5, "24 maanden en meer").
     pub fn describe(&self) -> Vec<(u8, String)> {
         let mut out = Vec::new();
         let mut from = 0;
         for (i, b) in self.0.iter().enumerate() {
-            out.push((i as u8 + 1, format!("{from}–{b} maanden")));
+            out.push((i as u8 + 1, format!("{from} t/m {} maanden", b - 1)));
             from = *b;
         }
         out.push((self.0.len() as u8 + 1, format!("{from} maanden en meer")));
@@ -382,8 +386,8 @@ mod tests {
         assert_eq!(
             FaseBands(vec![6, 12]).describe(),
             vec![
-                (1, "0–6 maanden".to_string()),
-                (2, "6–12 maanden".to_string()),
+                (1, "0 t/m 5 maanden".to_string()),
+                (2, "6 t/m 11 maanden".to_string()),
                 (3, "12 maanden en meer".to_string())
             ]
         );

@@ -39,6 +39,20 @@ pub struct DleChart {
     pub title: String,
     pub points: Vec<Point>,
     pub bands: Vec<Band>,
+    /// The top of the DLE axis when several charts share one scale (a page with a chart per
+    /// vak); `None`: what this chart needs.
+    pub y_top: Option<f64>,
+}
+
+/// The top of the DLE axis for a chart: the next multiple of 10 above everything shown (10–60).
+pub fn axis_top(c: &DleChart) -> f64 {
+    let top_value = c
+        .points
+        .iter()
+        .map(|p| p.dle.as_months())
+        .chain(c.bands.iter().map(|b| b.streef.as_months()))
+        .fold(10.0_f64, f64::max);
+    ((top_value / 10.0).ceil() * 10.0).clamp(10.0, 60.0)
 }
 
 const W: f64 = 640.0;
@@ -185,7 +199,11 @@ pub fn dle_chart(c: &DleChart) -> String {
         .map(|p| p.dle.as_months())
         .chain(c.bands.iter().map(|b| b.streef.as_months()))
         .fold(10.0_f64, f64::max);
-    let y_max = ((top_value / 10.0).ceil() * 10.0).clamp(10.0, 60.0);
+    let y_max = c
+        .y_top
+        .unwrap_or_else(|| ((top_value / 10.0).ceil() * 10.0).clamp(10.0, 60.0));
+    // Gridlines every 5 months on a low axis, every 10 on a high one.
+    let step = if y_max <= 30.0 { 5.0 } else { 10.0 };
     let y = |m: f64| TOP + (1.0 - m.min(y_max) / y_max) * (H - TOP - BOTTOM);
 
     let mut s = String::new();
@@ -219,7 +237,7 @@ pub fn dle_chart(c: &DleChart) -> String {
             LEFT - 8.0,
             y(m) + 4.0
         );
-        m += 10.0;
+        m += step;
     }
     let _ = write!(
         s,
@@ -338,6 +356,7 @@ mod tests {
                     judgement: Some(Judgement::OpStreefniveau),
                 },
             ],
+            y_top: None,
             bands: vec![
                 Band {
                     fase: 1,

@@ -588,7 +588,7 @@ async fn beheerder_gives_every_demo_pupil_a_boom_number_and_a_toetsdoel() {
         p.js("document.getElementById('fasegrenzen').value = '6, 12, 10'").await;
         p.submit("form[action$='/instellingen/school'] button[type=submit]").await;
         p.wait_js("return !!document.getElementById('foutmeldingen')").await;
-        assert!(p.text("#fasegrenzen-fout").await.contains("oplopen"));
+        assert!(p.text("#fasegrenzen-fout").await.contains("van klein naar groot"));
         assert_eq!(p.attr("#fasegrenzen", "value").await.as_deref(), Some("6, 12, 10"));
         p.check("school-setup-fout").await;
         p.js("document.getElementById('fasegrenzen').value = '6, 12, 18, 24'").await;
@@ -1342,7 +1342,7 @@ async fn leerkracht_follows_the_group_overview_and_a_pupils_results() {
             .map(|r| {
                 keep.iter()
                     .map(|k| match &r.cells[*k] {
-                        Some(c) => format!("{} · {}", c.dle, c.judgement.label()),
+                        Some(c) => format!("DLE {} · {}", c.dle, c.judgement.label()),
                         None => "–".into(),
                     })
                     .collect::<Vec<_>>()

@@ -92,7 +92,7 @@ fn view(o: Overview, filter: OverviewFilter, base: String, chrome: Chrome) -> Ov
                         };
                         CellView {
                             kind,
-                            text: format!("{sym} {} · {}", c.dle, c.judgement.label()),
+                            text: format!("{sym} DLE {} · {}", c.dle, c.judgement.label()),
                             datum: format_date(c.afnamedatum),
                         }
                     })

@@ -99,10 +99,14 @@ fn row(r: &ResultRow) -> Row {
             (Some(t), Some(o)) => format!("{t} ({o})"),
             (Some(t), None) => t.clone(),
             (None, Some(o)) => o.clone(),
-            (None, None) => "Zonder toets uit de lijst".into(),
+            (None, None) => "Papieren toets".into(),
         },
         dle: r.dle.map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
-        bron: d.dle_bron.clone().unwrap_or_default(),
+        bron: match (r.r.herkomst.as_str(), d.dle_bron.as_deref()) {
+            ("handmatig", Some("referentiescore")) => String::new(),
+            (_, Some(b)) => format!("DLE uit {b}"),
+            (_, None) => String::new(),
+        },
         score: match (&r.r.score, &r.r.vaardigheidsscore) {
             (Some(s), _) => format!("score {s}"),
             (None, Some(v)) => format!("vaardigheidsscore {v}"),
@@ -135,12 +139,14 @@ fn row(r: &ResultRow) -> Row {
     }
 }
 
-fn section(v: &VakResults, pupil_name: &str) -> VakSection {
-    let naam = v
-        .vak
+fn vak_naam(v: &VakResults) -> String {
+    v.vak
         .as_ref()
         .map(|v| v.naam.clone())
-        .unwrap_or_else(|| "Nog zonder vak".into());
+        .unwrap_or_else(|| "Nog zonder vak".into())
+}
+
+fn chart_of(v: &VakResults, pupil_name: &str) -> DleChart {
     let id = format!(
         "grafiek-{}",
         v.vak
@@ -148,9 +154,9 @@ fn section(v: &VakResults, pupil_name: &str) -> VakSection {
             .map(|v| v.id.as_str())
             .unwrap_or("zonder-vak")
     );
-    let chart = DleChart {
-        id: id.clone(),
-        title: format!("{naam}: DLE van {pupil_name}"),
+    DleChart {
+        id,
+        title: format!("{}: DLE van {pupil_name}", vak_naam(v)),
         points: v
             .rows
             .iter()
@@ -173,10 +179,16 @@ fn section(v: &VakResults, pupil_name: &str) -> VakSection {
                 streef: b.norm.streef,
             })
             .collect(),
-    };
+        y_top: None,
+    }
+}
+
+fn section(v: &VakResults, pupil_name: &str, y_top: f64) -> VakSection {
+    let mut chart = chart_of(v, pupil_name);
+    chart.y_top = Some(y_top);
     VakSection {
-        id,
-        naam,
+        id: chart.id.clone(),
+        naam: vak_naam(v),
         chart: chart::dle_chart(&chart),
         rows: v.rows.iter().rev().map(row).collect(),
         has_dl: v.rows.iter().any(|r| r.dl.is_some()),
@@ -233,7 +245,17 @@ fn page(
 ) -> ResultsPage {
     let base = format!("/s/{}", scope.code());
     let name = view.pupil.display_name();
-    let sections = view.per_vak.iter().map(|v| section(v, &name)).collect();
+    // One DLE scale for every chart on the page, so vakken compare at a glance.
+    let top = view
+        .per_vak
+        .iter()
+        .map(|v| chart::axis_top(&chart_of(v, &name)))
+        .fold(10.0_f64, f64::max);
+    let sections = view
+        .per_vak
+        .iter()
+        .map(|v| section(v, &name, top))
+        .collect();
     let mut vak_options = vec![(String::new(), "Kies…".to_string())];
     vak_options.extend(view.vakken.iter().map(|v| (v.id.clone(), v.naam.clone())));
     let mut toets_options = vec![(String::new(), "Geen toets uit de lijst".to_string())];
@@ -353,9 +375,22 @@ pub async fn remove_form(
         return Err(WebError::NotFound);
     };
     let base = format!("/s/{}", scope.code());
+    let vak = match &r.vak_id {
+        Some(id) => state
+            .app
+            .vakken(scope.school.id)
+            .await?
+            .into_iter()
+            .find(|v| &v.id == id)
+            .map(|v| format!("{}: ", v.naam))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let wat = format!(
-        "{} van {}{}",
-        r.toetsnaam.clone().unwrap_or_else(|| "Resultaat".into()),
+        "{vak}{} van {}{}",
+        r.toetsnaam
+            .clone()
+            .unwrap_or_else(|| "papieren toets".into()),
         format_date(r.afnamedatum),
         r.derived
             .dle
