@@ -428,6 +428,28 @@ mod tests {
             let bands = FaseBands::default();
             prop_assert!(fase_on(Some(start), &[], &bands, d1) <= fase_on(Some(start), &[], &bands, d2));
         }
+
+        #[test]
+        fn fase_never_goes_down_with_any_bands_a_school_can_set(
+            steps in proptest::collection::vec(1u32..15, 0..8),
+            a in 0i64..4000,
+            b in 0i64..4000,
+        ) {
+            // Strictly increasing bounds, as FaseBands::parse accepts them.
+            let bounds: Vec<u32> = steps
+                .iter()
+                .scan(0, |acc, s| { *acc += s; Some(*acc) })
+                .collect();
+            let text = bounds.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+            let bands = FaseBands::parse(&text).unwrap();
+            let start = date!(2020 - 01 - 01);
+            let d1 = start + time::Duration::days(a.min(b));
+            let d2 = start + time::Duration::days(a.max(b));
+            let f1 = fase_on(Some(start), &[], &bands, d1).unwrap();
+            let f2 = fase_on(Some(start), &[], &bands, d2).unwrap();
+            prop_assert!(f1 <= f2);
+            prop_assert!(usize::from(f2) <= bounds.len() + 1);
+        }
     }
 }
 
