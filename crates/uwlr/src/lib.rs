@@ -1,0 +1,575 @@
+//! UWLR 2.2 leerresultaten (`../shared/design/uwlr-intake.md`): a `BrengLeerresultaten` SOAP 1.1
+//! request in, typed data or a precise fault out; the `leerresultaten_bevestiging` and SOAP faults
+//! written. No database, no HTTP.
+//!
+//! The reader is one pass of quick-xml events with a path of local names; the elements that
+//! decide what a message is (`Envelope`, `autorisatie`, `leerresultaten_verzoek`) are also
+//! matched on their namespace, so any prefix and default namespaces work. It follows the
+//! contract's tolerance: element order is free, keys are trimmed and otherwise opaque (leading
+//! zeros kept), a score is kept as sent, unknown elements are passed over, a missing `xsdversie`
+//! counts as 2.2. A DOCTYPE or entity declaration is refused.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+
+pub const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const NS_AUTORISATIE: &str = "http://www.edustandaard.nl/leerresultaten/2/autorisatie";
+pub const NS_LEERRESULTATEN: &str = "http://www.edustandaard.nl/leerresultaten/2/leerresultaten";
+
+/// Deeper nesting than this is refused (a real message is about 10 levels deep).
+pub const MAX_DEPTH: usize = 64;
+
+/// The `xsdversie` values that are accepted (a missing one counts as 2.2).
+pub const XSD_VERSIES: [&str; 3] = ["2.1", "2.2", "2.3"];
+
+/// A parsed request: the header (if any) and the body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Request {
+    pub autorisatie: Option<Autorisatie>,
+    pub school: School,
+    pub toetsafnames: Vec<Toetsafname>,
+    pub toetsen: Vec<Toets>,
+}
+
+/// The `aut:autorisatie` SOAP header, as sent (trimmed; empty elements are empty strings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Autorisatie {
+    pub autorisatiesleutel: String,
+    pub klantcode: String,
+    pub klantnaam: String,
+}
+
+impl Autorisatie {
+    /// All three elements are there and not empty (the contract's first check).
+    pub fn is_complete(&self) -> bool {
+        !self.autorisatiesleutel.is_empty()
+            && !self.klantcode.is_empty()
+            && !self.klantnaam.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct School {
+    pub schooljaar: String,
+    pub brincode: Option<String>,
+    pub dependancecode: Option<String>,
+    pub schoolkey: Option<String>,
+    /// A date or a dateTime, as sent; may be missing.
+    pub aanmaakdatum: Option<String>,
+    pub auteur: Option<String>,
+    /// As sent; `None` counts as 2.2.
+    pub xsdversie: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Toetsafname {
+    pub leerlingid: String,
+    pub eckid: Option<String>,
+    pub resultaten: Vec<Resultaat>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resultaat {
+    /// `resultaat/@key`, unique within the message.
+    pub key: String,
+    /// `YYYY-MM-DD`, checked.
+    pub afnamedatum: String,
+    pub toetscode: String,
+    pub versie: Option<String>,
+    pub toetsonderdeelcode: Option<String>,
+    /// `score` as sent (may be `6.0` or `X`).
+    pub score: Option<String>,
+    /// The OSO `toetsscore` fields as sent, by local name (e.g. `vaardigheidsscore`).
+    pub toetsscore: Vec<(String, String)>,
+    pub referentiescores: Vec<Referentiescore>,
+    /// The text of `anderresultaat`, kept raw.
+    pub anderresultaat: Option<String>,
+    pub infourl: Option<String>,
+}
+
+impl Resultaat {
+    /// A toetsscore field by local name.
+    pub fn toetsscore(&self, name: &str) -> Option<&str> {
+        self.toetsscore
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Referentiescore {
+    pub code: String,
+    pub vergelijkingsgroep: Option<String>,
+    pub waarde: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Toets {
+    pub toetscode: String,
+    pub versie: Option<String>,
+    pub toetsnaam: Option<String>,
+    pub vakgebied: Option<String>,
+    /// (code, naam) in the order of their volgnummer.
+    pub onderdelen: Vec<(String, Option<String>)>,
+}
+
+/// Why a request is refused: the contract's client fault codes that the message itself decides.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    #[error("{0}")]
+    OngeldigBericht(String),
+    #[error(
+        "xsdversie '{0}' wordt niet ondersteund; stuur versie 2.1, 2.2 of 2.3 (of laat xsdversie weg)."
+    )]
+    XsdVersieOngeldig(String),
+}
+
+impl Fault {
+    /// The SOAP fault code without its prefix, e.g. `Client.OngeldigBericht`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Fault::OngeldigBericht(_) => "Client.OngeldigBericht",
+            Fault::XsdVersieOngeldig(_) => "Client.XsdVersieOngeldig",
+        }
+    }
+}
+
+fn refuse(reason: impl Into<String>) -> Fault {
+    Fault::OngeldigBericht(reason.into())
+}
+
+/// Trims XML white space only (not other Unicode spaces, which may belong to a key).
+fn xml_trim(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+fn some(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && d >= 1 => {
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let days = match m {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            d <= days
+        }
+        _ => false,
+    }
+}
+
+fn attr(e: &BytesStart, name: &[u8]) -> Result<Option<String>, Fault> {
+    for a in e.attributes().flatten() {
+        if a.key.local_name().as_ref() == name {
+            let raw =
+                std::str::from_utf8(&a.value).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
+            let value = quick_xml::escape::unescape(raw)
+                .map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
+            return Ok(some(xml_trim(&value).to_string()));
+        }
+    }
+    Ok(None)
+}
+
+/// Parses a `BrengLeerresultaten` request (a SOAP 1.1 envelope). The header's presence and
+/// content are not judged here: authentication is the caller's first step.
+pub fn parse(body: &[u8]) -> Result<Request, Fault> {
+    let mut reader = NsReader::from_reader(body);
+    reader.config_mut().check_end_names = true;
+    let mut req = Request::default();
+    let mut path: Vec<String> = Vec::with_capacity(16);
+    let mut text = String::new();
+    let mut buf = Vec::new();
+    let mut seen_envelope = false;
+    let mut seen_verzoek = false;
+    let mut keys = std::collections::HashSet::new();
+    // The record being read.
+    let mut afname: Option<Toetsafname> = None;
+    let mut resultaat: Option<Resultaat> = None;
+    let mut referentie: Option<Referentiescore> = None;
+    let mut toets: Option<Toets> = None;
+    let mut onderdeel: Option<(String, Option<String>)> = None;
+    let mut in_header_aut = false;
+
+    loop {
+        buf.clear();
+        let (ns, event) = reader
+            .read_resolved_event_into(&mut buf)
+            .map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
+        let ns_is =
+            |want: &str| matches!(&ns, ResolveResult::Bound(n) if n.as_ref() == want.as_bytes());
+        match event {
+            Event::DocType(_) => {
+                return Err(refuse(
+                    "Een DOCTYPE of entiteitdeclaratie is niet toegestaan in een UWLR-bericht.",
+                ));
+            }
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if path.is_empty() {
+                    if local != "Envelope" || !ns_is(NS_SOAP) {
+                        return Err(refuse(
+                            "Dit is geen SOAP 1.1-bericht: het moet beginnen met soap:Envelope.",
+                        ));
+                    }
+                    seen_envelope = true;
+                }
+                if path.len() >= MAX_DEPTH {
+                    return Err(refuse("Het bericht is te diep genest."));
+                }
+                let parent = path.last().map(String::as_str).unwrap_or("");
+                match local.as_str() {
+                    "autorisatie" if parent == "Header" && ns_is(NS_AUTORISATIE) => {
+                        in_header_aut = true;
+                        req.autorisatie = Some(Autorisatie::default());
+                    }
+                    "leerresultaten_verzoek" if parent == "Body" => {
+                        if !ns_is(NS_LEERRESULTATEN) {
+                            return Err(refuse(format!(
+                                "leerresultaten_verzoek hoort in de namespace {NS_LEERRESULTATEN}."
+                            )));
+                        }
+                        seen_verzoek = true;
+                    }
+                    "toetsafname" if seen_verzoek && parent == "toetsafnames" => {
+                        afname = Some(Toetsafname::default());
+                    }
+                    "resultaat" if afname.is_some() && parent == "resultaten" => {
+                        let key = attr(e, b"key")?
+                            .ok_or_else(|| refuse("Een resultaat heeft geen key-attribuut."))?;
+                        if !keys.insert(key.clone()) {
+                            return Err(refuse(format!(
+                                "resultaat key '{key}' komt meer dan één keer voor in het bericht."
+                            )));
+                        }
+                        resultaat = Some(Resultaat {
+                            key,
+                            ..Default::default()
+                        });
+                    }
+                    "referentiescore" if resultaat.is_some() => {
+                        referentie = Some(Referentiescore::default());
+                    }
+                    "toets" if seen_verzoek && parent == "toetsen" => {
+                        toets = Some(Toets::default());
+                    }
+                    "toetsonderdeel" if toets.is_some() => {
+                        onderdeel = Some((String::new(), None));
+                    }
+                    _ => {}
+                }
+                text.clear();
+                if empty {
+                    close(
+                        &local,
+                        &path,
+                        "",
+                        &mut req,
+                        &mut afname,
+                        &mut resultaat,
+                        &mut referentie,
+                        &mut toets,
+                        &mut onderdeel,
+                        &mut in_header_aut,
+                    )?;
+                } else {
+                    path.push(local);
+                }
+            }
+            Event::Text(t) => {
+                let s =
+                    std::str::from_utf8(&t).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
+                text.push_str(s);
+            }
+            Event::CData(t) => {
+                let s =
+                    std::str::from_utf8(&t).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
+                text.push_str(s);
+            }
+            Event::GeneralRef(r) => {
+                let c = match r
+                    .resolve_char_ref()
+                    .map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?
+                {
+                    Some(c) => c,
+                    None => match std::str::from_utf8(&r).unwrap_or("") {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => {
+                            return Err(refuse(format!(
+                                "Onbekende entiteit &{other}; (entiteiten zijn niet toegestaan)."
+                            )));
+                        }
+                    },
+                };
+                text.push(c);
+            }
+            Event::End(_) => {
+                let local = path.pop().unwrap_or_default();
+                let value = xml_trim(&text).to_string();
+                close(
+                    &local,
+                    &path,
+                    &value,
+                    &mut req,
+                    &mut afname,
+                    &mut resultaat,
+                    &mut referentie,
+                    &mut toets,
+                    &mut onderdeel,
+                    &mut in_header_aut,
+                )?;
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !seen_envelope {
+        return Err(refuse("Het bericht is leeg of geen XML."));
+    }
+    if !seen_verzoek {
+        return Err(refuse(
+            "Het bericht bevat geen leerresultaten_verzoek in soap:Body.",
+        ));
+    }
+    check(&req)?;
+    Ok(req)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn close(
+    local: &str,
+    path: &[String],
+    value: &str,
+    req: &mut Request,
+    afname: &mut Option<Toetsafname>,
+    resultaat: &mut Option<Resultaat>,
+    referentie: &mut Option<Referentiescore>,
+    toets: &mut Option<Toets>,
+    onderdeel: &mut Option<(String, Option<String>)>,
+    in_header_aut: &mut bool,
+) -> Result<(), Fault> {
+    let parent = path.last().map(String::as_str).unwrap_or("");
+    let v = || value.to_string();
+    if *in_header_aut {
+        if let Some(a) = req.autorisatie.as_mut() {
+            match local {
+                "autorisatiesleutel" => a.autorisatiesleutel = v(),
+                "klantcode" => a.klantcode = v(),
+                "klantnaam" => a.klantnaam = v(),
+                "autorisatie" => *in_header_aut = false,
+                _ => {}
+            }
+        }
+        return Ok(());
+    }
+    if let Some(o) = onderdeel.as_mut() {
+        match local {
+            "toetsonderdeelcode" => o.0 = v(),
+            "toetsonderdeelnaam" => o.1 = some(v()),
+            "toetsonderdeel" => {
+                if let (Some(t), Some(o)) = (toets.as_mut(), onderdeel.take()) {
+                    if o.0.is_empty() {
+                        return Err(refuse(format!(
+                            "Een toetsonderdeel van toets '{}' heeft geen toetsonderdeelcode.",
+                            t.toetscode
+                        )));
+                    }
+                    t.onderdelen.push(o);
+                }
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    if let Some(t) = toets.as_mut() {
+        match local {
+            "toetscode" if parent == "toets" => t.toetscode = v(),
+            "versie" if parent == "toets" => t.versie = some(v()),
+            "toetsnaam" => t.toetsnaam = some(v()),
+            "vakgebied" => t.vakgebied = some(v()),
+            "toets" => {
+                let t = toets.take().unwrap_or_default();
+                if t.toetscode.is_empty() {
+                    return Err(refuse("Een toets-definitie heeft geen toetscode."));
+                }
+                req.toetsen.push(t);
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    if let Some(rs) = referentie.as_mut() {
+        match local {
+            "codereferentiescore" => rs.code = v(),
+            "codevergelijkingsgroep" => rs.vergelijkingsgroep = some(v()),
+            "waarde" => rs.waarde = v(),
+            "referentiescore" => {
+                if let (Some(r), Some(rs)) = (resultaat.as_mut(), referentie.take()) {
+                    r.referentiescores.push(rs);
+                }
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    if let Some(r) = resultaat.as_mut() {
+        match local {
+            "afnamedatum" => r.afnamedatum = v(),
+            "toetscode" => r.toetscode = v(),
+            "versie" => r.versie = some(v()),
+            "toetsonderdeelcode" => r.toetsonderdeelcode = some(v()),
+            "score" => r.score = some(v()),
+            "anderresultaat" => r.anderresultaat = some(v()),
+            "infourl" => r.infourl = some(v()),
+            _ if parent == "toetsscore" => r.toetsscore.push((local.to_string(), v())),
+            "resultaat" => {
+                let r = resultaat.take().unwrap_or_default();
+                if r.toetscode.is_empty() {
+                    return Err(refuse(format!(
+                        "Resultaat '{}' heeft geen toetscode.",
+                        r.key
+                    )));
+                }
+                if !is_date(&r.afnamedatum) {
+                    return Err(refuse(format!(
+                        "Resultaat '{}' heeft geen geldige afnamedatum (JJJJ-MM-DD): '{}'.",
+                        r.key, r.afnamedatum
+                    )));
+                }
+                if let Some(a) = afname.as_mut() {
+                    a.resultaten.push(r);
+                }
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    if let Some(a) = afname.as_mut() {
+        match local {
+            "leerlingid" => a.leerlingid = v(),
+            "eckid" => a.eckid = some(v()),
+            "toetsafname" => {
+                let a = afname.take().unwrap_or_default();
+                if a.leerlingid.is_empty() {
+                    return Err(refuse("Een toetsafname heeft geen leerlingid."));
+                }
+                req.toetsafnames.push(a);
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    if parent == "school" {
+        let s = &mut req.school;
+        match local {
+            "schooljaar" => s.schooljaar = v(),
+            "brincode" => s.brincode = some(v()),
+            "dependancecode" => s.dependancecode = some(v()),
+            "schoolkey" => s.schoolkey = some(v()),
+            "aanmaakdatum" => s.aanmaakdatum = some(v()),
+            "auteur" => s.auteur = some(v()),
+            "xsdversie" => s.xsdversie = Some(v()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The checks over the whole message.
+fn check(req: &Request) -> Result<(), Fault> {
+    if let Some(v) = &req.school.xsdversie
+        && !XSD_VERSIES.contains(&v.as_str())
+    {
+        return Err(Fault::XsdVersieOngeldig(v.clone()));
+    }
+    let s = &req.school;
+    if s.brincode.is_none() && s.schoolkey.is_none() {
+        return Err(refuse(
+            "Het bericht noemt de school niet: school/brincode (of school/schoolkey) ontbreekt.",
+        ));
+    }
+    for a in &req.toetsafnames {
+        for r in &a.resultaten {
+            let defined = req.toetsen.iter().any(|t| {
+                t.toetscode == r.toetscode && (t.versie.is_none() || t.versie == r.versie)
+            });
+            if !defined {
+                return Err(refuse(format!(
+                    "Toetscode '{}'{} van resultaat '{}' heeft geen toets-definitie in toetsen.",
+                    r.toetscode,
+                    r.versie
+                        .as_ref()
+                        .map(|v| format!(" (versie {v})"))
+                        .unwrap_or_default(),
+                    r.key
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Escapes text for XML element content.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The answer to an accepted request: an empty `leerresultaten_bevestiging`.
+pub fn bevestiging() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{NS_SOAP}"><soap:Body><lr:leerresultaten_bevestiging xmlns:lr="{NS_LEERRESULTATEN}"/></soap:Body></soap:Envelope>"#
+    )
+}
+
+/// A SOAP 1.1 fault: `code` like `Client.OngeldigBericht`, a Dutch `text` for the sender.
+pub fn fault_envelope(code: &str, text: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{NS_SOAP}"><soap:Body><soap:Fault><faultcode>soap:{}</faultcode><faultstring xml:lang="nl">{}</faultstring></soap:Fault></soap:Body></soap:Envelope>"#,
+        esc(code),
+        esc(text)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_checked_as_calendar_dates() {
+        assert!(is_date("2026-11-10"));
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2026-02-29"));
+        assert!(!is_date("2026-13-01"));
+        assert!(!is_date("10-11-2026"));
+        assert!(!is_date("2026-11-10T10:00:00"));
+    }
+
+    #[test]
+    fn faults_and_the_bevestiging_are_soap_envelopes() {
+        let f = fault_envelope("Client.OngeldigBericht", "a < b & c");
+        assert!(f.contains("<faultcode>soap:Client.OngeldigBericht</faultcode>"));
+        assert!(f.contains("a &lt; b &amp; c"));
+        assert!(bevestiging().contains("leerresultaten_bevestiging"));
+    }
+}
