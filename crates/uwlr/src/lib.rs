@@ -551,6 +551,127 @@ pub fn fault_envelope(code: &str, text: &str) -> String {
     )
 }
 
+/// The client side: a request envelope for `req` (with its header when it has one), in the
+/// element order of the XSD. What [`parse`] reads back equals `req` for any request it accepts.
+pub fn write_request(req: &Request) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::with_capacity(512 + 400 * req.toetsafnames.len());
+    let _ = write!(
+        o,
+        r#"<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{NS_SOAP}">"#
+    );
+    if let Some(a) = &req.autorisatie {
+        let _ = write!(
+            o,
+            r#"<soap:Header><aut:autorisatie xmlns:aut="{NS_AUTORISATIE}"><aut:autorisatiesleutel>{}</aut:autorisatiesleutel><aut:klantcode>{}</aut:klantcode><aut:klantnaam>{}</aut:klantnaam></aut:autorisatie></soap:Header>"#,
+            esc(&a.autorisatiesleutel),
+            esc(&a.klantcode),
+            esc(&a.klantnaam)
+        );
+    }
+    let _ = write!(
+        o,
+        r#"<soap:Body><lr:leerresultaten_verzoek xmlns:lr="{NS_LEERRESULTATEN}" xmlns:oso="http://www.edustandaard.nl/oso_gegevensset/1.2/dossier"><lr:school>"#
+    );
+    let el = |o: &mut String, name: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            let _ = write!(o, "<lr:{name}>{}</lr:{name}>", esc(v));
+        }
+    };
+    let s = &req.school;
+    let _ = write!(o, "<lr:schooljaar>{}</lr:schooljaar>", esc(&s.schooljaar));
+    el(&mut o, "brincode", &s.brincode);
+    el(&mut o, "dependancecode", &s.dependancecode);
+    el(&mut o, "schoolkey", &s.schoolkey);
+    el(&mut o, "aanmaakdatum", &s.aanmaakdatum);
+    el(&mut o, "auteur", &s.auteur);
+    el(&mut o, "xsdversie", &s.xsdversie);
+    o.push_str("</lr:school><lr:toetsafnames>");
+    for a in &req.toetsafnames {
+        let _ = write!(
+            o,
+            "<lr:toetsafname><lr:leerlingid>{}</lr:leerlingid>",
+            esc(&a.leerlingid)
+        );
+        el(&mut o, "eckid", &a.eckid);
+        o.push_str("<lr:resultaten>");
+        for r in &a.resultaten {
+            let _ = write!(
+                o,
+                r#"<lr:resultaat key="{}"><lr:afnamedatum>{}</lr:afnamedatum><lr:toetscode>{}</lr:toetscode>"#,
+                esc(&r.key),
+                esc(&r.afnamedatum),
+                esc(&r.toetscode)
+            );
+            el(&mut o, "versie", &r.versie);
+            el(&mut o, "toetsonderdeelcode", &r.toetsonderdeelcode);
+            el(&mut o, "score", &r.score);
+            if !r.toetsscore.is_empty() || !r.referentiescores.is_empty() {
+                o.push_str("<lr:osoresultaat>");
+                if !r.toetsscore.is_empty() {
+                    o.push_str("<oso:toetsscore>");
+                    for (n, v) in &r.toetsscore {
+                        let _ = write!(o, "<oso:{n}>{}</oso:{n}>", esc(v));
+                    }
+                    o.push_str("</oso:toetsscore>");
+                }
+                for rs in &r.referentiescores {
+                    let _ = write!(
+                        o,
+                        "<oso:referentiescore><oso:codereferentiescore>{}</oso:codereferentiescore>",
+                        esc(&rs.code)
+                    );
+                    if let Some(g) = &rs.vergelijkingsgroep {
+                        let _ = write!(
+                            o,
+                            "<oso:codevergelijkingsgroep>{}</oso:codevergelijkingsgroep>",
+                            esc(g)
+                        );
+                    }
+                    let _ = write!(
+                        o,
+                        "<oso:waarde>{}</oso:waarde></oso:referentiescore>",
+                        esc(&rs.waarde)
+                    );
+                }
+                o.push_str("</lr:osoresultaat>");
+            }
+            el(&mut o, "anderresultaat", &r.anderresultaat);
+            el(&mut o, "infourl", &r.infourl);
+            o.push_str("</lr:resultaat>");
+        }
+        o.push_str("</lr:resultaten></lr:toetsafname>");
+    }
+    o.push_str("</lr:toetsafnames><lr:toetsen>");
+    for t in &req.toetsen {
+        let _ = write!(
+            o,
+            "<lr:toets><lr:toetscode>{}</lr:toetscode>",
+            esc(&t.toetscode)
+        );
+        el(&mut o, "versie", &t.versie);
+        el(&mut o, "toetsnaam", &t.toetsnaam);
+        el(&mut o, "vakgebied", &t.vakgebied);
+        if !t.onderdelen.is_empty() {
+            o.push_str("<lr:toetsonderdelen>");
+            for (i, (code, naam)) in t.onderdelen.iter().enumerate() {
+                let _ = write!(
+                    o,
+                    "<lr:toetsonderdeel><lr:toetsonderdeelvolgnummer>{}</lr:toetsonderdeelvolgnummer><lr:toetsonderdeelcode>{}</lr:toetsonderdeelcode>",
+                    i + 1,
+                    esc(code)
+                );
+                el(&mut o, "toetsonderdeelnaam", naam);
+                o.push_str("</lr:toetsonderdeel>");
+            }
+            o.push_str("</lr:toetsonderdelen>");
+        }
+        o.push_str("</lr:toets>");
+    }
+    o.push_str("</lr:toetsen></lr:leerresultaten_verzoek></soap:Body></soap:Envelope>");
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
