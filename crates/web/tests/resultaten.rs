@@ -157,6 +157,10 @@ async fn the_group_overview_downloads_as_csv_that_a_spreadsheet_cannot_run() {
             page.contains("Groepsoverzicht: Groep 1"),
             "one group: shown at once"
         );
+        assert!(
+            page.contains("Toetsdoelen: DOEL-T: Testdoel."),
+            "codes explained"
+        );
         // A name that a spreadsheet would read as a formula.
         let school = app
             .app

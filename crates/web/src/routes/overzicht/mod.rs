@@ -46,6 +46,8 @@ pub struct OverviewPage {
     pub zonder: Vec<String>,
     pub rows: Vec<RowView>,
     pub csv_url: String,
+    /// The toetsdoelen shown in the rows, as "CODE: naam", for the legend under the table.
+    pub doel_legend: Vec<String>,
 }
 
 fn view(o: Overview, filter: OverviewFilter, base: String, chrome: Chrome) -> OverviewPage {
@@ -112,7 +114,14 @@ fn view(o: Overview, filter: OverviewFilter, base: String, chrome: Chrome) -> Ov
         safe(&filter.fase),
         safe(&filter.toetsdoel)
     );
+    let doel_legend = o
+        .toetsdoelen
+        .iter()
+        .filter(|d| o.rows.iter().any(|r| r.toetsdoel_code == d.code))
+        .map(|d| format!("{}: {}", d.code, d.naam))
+        .collect();
     OverviewPage {
+        doel_legend,
         chrome,
         csv_url: format!("{base}/overzicht.csv?{query}"),
         base,
