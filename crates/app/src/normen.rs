@@ -359,7 +359,9 @@ impl App {
         w.write_record(NORM_COLUMNS).map_err(err)?;
         for r in rows {
             let show = |t: i64| {
-                Dle::parse(&format!("{},{}", t / 10, t % 10))
+                u16::try_from(t)
+                    .ok()
+                    .and_then(|t| Dle::from_tenths(t, Bound::Exact))
                     .map(|d| d.to_string())
                     .unwrap_or_default()
             };
@@ -397,7 +399,11 @@ impl App {
             .into_iter()
             .find(|r| r.toetsdoel_id == toetsdoel && r.vak_id == vak && r.fase == i64::from(fase))
             .and_then(|r| {
-                let d = |t: i64| Dle::parse(&format!("{},{}", t / 10, t % 10)).ok();
+                let d = |t: i64| {
+                    u16::try_from(t)
+                        .ok()
+                        .and_then(|t| Dle::from_tenths(t, Bound::Exact))
+                };
                 Norm::new(d(r.ondergrens_tenths)?, d(r.streef_tenths)?).ok()
             }))
     }

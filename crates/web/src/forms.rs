@@ -26,3 +26,20 @@ pub async fn uploaded_file(
     }
     Ok(file.filter(|(name, bytes): &(String, Vec<u8>)| !name.is_empty() || !bytes.is_empty()))
 }
+
+/// A CSV file to download: UTF-8, saved under `filename`.
+pub fn csv_download(filename: &str, body: String) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

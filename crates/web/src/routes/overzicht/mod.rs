@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use startblok_app::resultaten::{Counts, Overview, OverviewFilter};
 use startblok_domain::format_date;
@@ -183,15 +182,8 @@ pub async fn csv(
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"groepsoverzicht-{safe}.csv\""),
-            ),
-        ],
+    Ok(crate::forms::csv_download(
+        &format!("groepsoverzicht-{safe}.csv"),
         text,
-    )
-        .into_response())
+    ))
 }

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use startblok_domain::norms::Dle;
@@ -77,7 +77,9 @@ fn base(scope: &SchoolScope) -> String {
 }
 
 fn show(tenths: i64) -> String {
-    Dle::parse(&format!("{},{}", tenths / 10, tenths % 10))
+    u16::try_from(tenths)
+        .ok()
+        .and_then(|t| Dle::from_tenths(t, startblok_domain::norms::Bound::Exact))
         .map(|d| d.to_string())
         .unwrap_or_default()
 }
@@ -263,17 +265,10 @@ pub async fn export(
     scope: SchoolScope,
 ) -> Result<Response, WebError> {
     let csv = state.app.normen_csv(scope.school.id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"normen-{}.csv\"", scope.code()),
-            ),
-        ],
+    Ok(crate::forms::csv_download(
+        &format!("normen-{}.csv", scope.code()),
         csv,
-    )
-        .into_response())
+    ))
 }
 
 /// The grid of one toetsdoel as edited in place: fields `o-VAK-FASE` and `s-VAK-FASE`. Saved whole

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -286,17 +286,10 @@ pub async fn export_lijst(
     scope: SchoolScope,
 ) -> Result<Response, WebError> {
     let csv = state.app.toetsen_csv(scope.school.id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"toetsen-{}.csv\"", scope.code()),
-            ),
-        ],
+    Ok(crate::forms::csv_download(
+        &format!("toetsen-{}.csv", scope.code()),
         csv,
-    )
-        .into_response())
+    ))
 }
 
 pub async fn export(
@@ -304,18 +297,8 @@ pub async fn export(
     scope: SchoolScope,
 ) -> Result<Response, WebError> {
     let csv = state.app.conversie_csv(scope.school.id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"conversietabellen-{}.csv\"",
-                    scope.code()
-                ),
-            ),
-        ],
+    Ok(crate::forms::csv_download(
+        &format!("conversietabellen-{}.csv", scope.code()),
         csv,
-    )
-        .into_response())
+    ))
 }
