@@ -108,6 +108,9 @@ const DEMO_BOOMNUMMERS: &str = include_str!("../demo/boomnummers-demo.csv");
 const DEMO_TOETSDOELEN: &str = include_str!("../demo/toetsdoelen.csv");
 const DEMO_NORMEN: &str = include_str!("../demo/dle-normen.csv");
 const DEMO_CONVERSIE: &str = include_str!("../demo/conversie-voorbeeld.csv");
+/// The example Boom delivery (with the manual's demo key): `serve --demo` sends it to its own
+/// UWLR endpoint once it listens, as Boom would.
+pub const DEMO_LEVERING: &str = include_str!("../demo/boom-levering-demo.xml");
 
 impl App {
     /// The example DLE norms (labelled as examples in the fixtures), once: a demo school that has
@@ -339,4 +342,19 @@ fn add_months(d: time::Date, months: u32) -> Option<time::Date> {
     let month = time::Month::try_from(m).ok()?;
     let day = d.day().min(time::util::days_in_month(month, y));
     time::Date::from_calendar_date(y, month, day).ok()
+}
+
+impl App {
+    /// The demo school has not received a delivery yet (so the demo sends its example one).
+    pub async fn demo_wants_levering(&self) -> Result<bool, ProvisionError> {
+        let code: SchoolCode = DEMO_SCHOOL_CODE.parse().expect("valid demo code");
+        let Some(s) = self.school_by_code(&code).await? else {
+            return Ok(false);
+        };
+        let mut c = self.db.conn().await?;
+        Ok(startblok_db::leveringen::count_of_school(&mut c, s.id)
+            .await
+            .map_err(crate::AppError::from)?
+            == 0)
+    }
 }

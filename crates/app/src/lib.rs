@@ -8,6 +8,7 @@ pub mod demo;
 pub mod edexml_import;
 pub mod forms;
 pub mod groups;
+pub mod intake;
 pub mod koppelingen;
 pub mod mail;
 pub mod normen;
@@ -37,6 +38,10 @@ pub struct Settings {
     pub session_absolute: Duration,
     /// How long an invitation or setup link stays valid.
     pub link_valid_for: Duration,
+    /// The largest UWLR message accepted, in bytes.
+    pub uwlr_body_limit: usize,
+    /// How long the raw body of a UWLR delivery is kept.
+    pub uwlr_bewaartermijn: Duration,
 }
 
 impl Settings {
@@ -46,6 +51,8 @@ impl Settings {
             session_idle: Duration::hours(2),
             session_absolute: Duration::hours(12),
             link_valid_for: Duration::days(7),
+            uwlr_body_limit: 32 * 1024 * 1024,
+            uwlr_bewaartermijn: Duration::days(90),
         }
     }
 }
@@ -59,6 +66,8 @@ pub struct App {
     pub jobs: edexml_import::Jobs,
     /// Where e-mail goes (SMTP, the outbox folder, or memory).
     pub mailer: mail::Mailer,
+    /// Wakes the worker that processes received UWLR results.
+    pub intake: intake::Signal,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +167,7 @@ impl App {
             settings,
             jobs: edexml_import::Jobs::default(),
             mailer: mail::Mailer::memory(),
+            intake: intake::Signal::default(),
         }
     }
 

@@ -68,6 +68,12 @@ enum Command {
         #[command(subcommand)]
         command: KoppelingCommand,
     },
+    /// UWLR: toetsresultaten versturen naar een Startblok (om een koppeling uit te proberen).
+    #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
+    Uwlr {
+        #[command(subcommand)]
+        command: UwlrCommand,
+    },
     /// Gegevens inlezen uit de leerlingadministratie.
     #[command(help_template = HELP_TEMPLATE, subcommand_help_heading = "Opdrachten", subcommand_value_name = "OPDRACHT")]
     Import {
@@ -93,6 +99,87 @@ enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum UwlrCommand {
+    /// Verstuur een levering (BrengLeerresultaten): een bestaand bericht zoals het is, of een
+    /// gegenereerde levering voor de leerlingen van een school. Zegt of Startblok het bericht
+    /// aannam en zo niet, de foutcode en de uitleg.
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "Opties")]
+    Send(UwlrSendArgs),
+}
+
+#[derive(Args)]
+struct UwlrSendArgs {
+    /// Het bericht (een SOAP-envelop); weglaten met --generate
+    #[arg(value_name = "BESTAND", required_unless_present = "generate")]
+    file: Option<PathBuf>,
+    /// Adres van het eindpunt, bijvoorbeeld http://127.0.0.1:8080/uwlr/v2/leerresultaten
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// Maak een levering voor de leerlingen (met Boom-leerlingnummer) van --school
+    #[arg(long, conflicts_with = "file")]
+    generate: bool,
+    /// Bij --generate: de school als BRIN-dependance, bijvoorbeeld 99ZZ-00
+    #[arg(
+        long,
+        value_name = "BRIN-DEPENDANCE",
+        required_if_eq("generate", "true")
+    )]
+    school: Option<String>,
+    /// Bij --generate: de autorisatiesleutel van de koppeling
+    #[arg(
+        long,
+        value_name = "SLEUTEL",
+        env = "STARTBLOK_UWLR_SLEUTEL",
+        hide_env_values = true,
+        required_if_eq("generate", "true")
+    )]
+    sleutel: Option<String>,
+    /// Bij --generate: klantcode van de educatieve applicatie [standaard: BOOM]
+    #[arg(
+        long,
+        value_name = "CODE",
+        default_value = "BOOM",
+        hide_default_value = true
+    )]
+    klantcode: String,
+    /// Bij --generate: klantnaam van de educatieve applicatie [standaard: Boom testcentrum]
+    #[arg(
+        long,
+        value_name = "NAAM",
+        default_value = "Boom testcentrum",
+        hide_default_value = true
+    )]
+    klantnaam: String,
+    /// Bij --generate: zoveel resultaten voor bekende leerlingen [standaard: 100]
+    #[arg(
+        long,
+        value_name = "AANTAL",
+        default_value_t = 100,
+        hide_default_value = true
+    )]
+    resultaten: usize,
+    /// Bij --generate: zoveel resultaten van onbekende Boom-leerlingnummers (999001, …) erbij
+    #[arg(
+        long,
+        value_name = "AANTAL",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    onbekende_leerlingen: usize,
+    /// Bij --generate: één resultaat van een toets die niet in de toetsenlijst staat erbij
+    #[arg(long)]
+    onbekende_toets: bool,
+    /// Bij --generate: schrijf het bericht ook naar dit bestand
+    #[arg(long, value_name = "BESTAND")]
+    opslaan: Option<PathBuf>,
+    /// Bij --generate: alleen het bericht maken en opslaan (met --opslaan), niet versturen
+    #[arg(long)]
+    niet_versturen: bool,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Args)]
@@ -463,6 +550,90 @@ async fn run(command: Command) -> Result<(), String> {
                 },
         } => import_edexml(&file, &school, dry_run, &db).await,
         Command::Koppeling { command } => koppeling(command).await,
+        Command::Uwlr {
+            command: UwlrCommand::Send(args),
+        } => uwlr_send(args).await,
+    }
+}
+
+/// `startblok uwlr send`: sends a prepared or generated delivery and says what the server
+/// answered. A refusal is an error (exit code 1) with the fault code and text.
+async fn uwlr_send(args: UwlrSendArgs) -> Result<(), String> {
+    use startblok_uwlr::client::{self, Answer, Generate};
+    let envelope = if args.generate {
+        let code: SchoolCode = args
+            .school
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e: startblok_domain::SchoolCodeError| e.to_string())?;
+        let app = app(open(&args.db).await?, None);
+        let s = app
+            .school_by_code(&code)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("er is geen school {code} (BRIN en dependance)"))?;
+        let leerlingids: Vec<String> = app
+            .boom_table(s.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter_map(|r| r.pupil.boom_leerlingnummer)
+            .collect();
+        if leerlingids.is_empty() && args.resultaten > 0 {
+            eprintln!(
+                "Let op: geen leerling van {code} heeft een Boom-leerlingnummer; alleen de foutgevallen worden verstuurd."
+            );
+        }
+        let req = client::generate(&Generate {
+            autorisatie: startblok_uwlr::Autorisatie {
+                autorisatiesleutel: args.sleutel.clone().unwrap_or_default(),
+                klantcode: args.klantcode.clone(),
+                klantnaam: args.klantnaam.clone(),
+            },
+            brincode: code.brin.as_str().to_string(),
+            dependancecode: code.dependance.as_str().to_string(),
+            leerlingids,
+            resultaten: args.resultaten,
+            onbekende_leerlingen: args.onbekende_leerlingen,
+            onbekende_toets: args.onbekende_toets,
+            tot: startblok_domain::today_nl(startblok_app::now()),
+            seed: 7,
+        });
+        let xml = startblok_uwlr::write_request(&req);
+        if let Some(path) = &args.opslaan {
+            std::fs::write(path, &xml)
+                .map_err(|e| format!("kan {} niet schrijven: {}", path.display(), io_nl(&e)))?;
+            eprintln!("Bericht opgeslagen in {}.", path.display());
+        }
+        if args.niet_versturen {
+            return Ok(());
+        }
+        xml.into_bytes()
+    } else {
+        let file = args
+            .file
+            .as_ref()
+            .expect("clap requires a file without --generate");
+        std::fs::read(file)
+            .map_err(|e| format!("kan {} niet lezen: {}", file.display(), io_nl(&e)))?
+    };
+    let size = envelope.len();
+    match client::send(&args.url, envelope)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Answer::Bevestiging => {
+            println!(
+                "Aangenomen: Startblok heeft de levering ontvangen en opgeslagen ({size} bytes)."
+            );
+            Ok(())
+        }
+        Answer::Fault { code, text } => Err(format!("geweigerd: {code}: {text}")),
+        Answer::Other { status, body } => Err(format!(
+            "onverwacht antwoord (HTTP {status}); is {} het UWLR-adres van een Startblok? Begin van het antwoord: {body}",
+            args.url
+        )),
     }
 }
 
@@ -683,6 +854,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             format!("kan niet luisteren op {}: {e}{hint}", args.addr)
         })?;
 
+    if args.demo {
+        // The example Boom delivery, sent over HTTP to this server once it listens, as Boom
+        // would (only while the demo school has none).
+        let url = format!("http://{}/uwlr/v2/leerresultaten", server.local_addr());
+        let app = app.clone();
+        tokio::spawn(async move {
+            match app.demo_wants_levering().await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => return tracing::error!(error = %e, "demo-levering: database"),
+            }
+            let body = demo::DEMO_LEVERING.as_bytes().to_vec();
+            match startblok_uwlr::client::send(&url, body).await {
+                Ok(startblok_uwlr::client::Answer::Bevestiging) => {
+                    tracing::info!("demo-levering van Boom testcentrum ontvangen")
+                }
+                Ok(other) => tracing::error!(antwoord = ?other, "demo-levering geweigerd"),
+                Err(e) => tracing::error!(error = %e, "demo-levering niet verstuurd"),
+            }
+        });
+    }
     println!("Startblok draait op {public_url}");
     println!("Database: {}", redact(&url));
     if !delivers {

@@ -11,6 +11,7 @@ pub mod boom_uploads;
 pub mod groups;
 pub mod imports;
 pub mod koppelingen;
+pub mod leveringen;
 pub mod login_failures;
 pub mod norms;
 pub mod pupils;

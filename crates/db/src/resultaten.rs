@@ -249,11 +249,58 @@ pub async fn remove(
     Ok(done.rows_affected() == 1)
 }
 
-/// How many results of a school have an open error.
+/// Replaces what was received and what processing derived, for a result that came from a
+/// test provider (a later version of it, or a new match to a pupil).
+pub async fn update_received(
+    conn: &mut Conn,
+    school: SchoolId,
+    r: &Resultaat,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let d = &r.derived;
+    sqlx::query(
+        "UPDATE resultaten SET pupil_id = $1, vak_id = $2, toets_id = $3, toetsnaam = $4, \
+         onderdeel = $5, afnamedatum = $6, score = $7, vaardigheidsscore = $8, referentie_dle = $9, \
+         referentie_fn = $10, dle = $11, dle_tenths = $12, dle_bron = $13, fase = $14, \
+         toetsdoel_id = $15, norm_ondergrens_tenths = $16, norm_streef_tenths = $17, oordeel = $18, \
+         status = $19, fout = $20, verwerkt_op = $21 WHERE school_id = $22 AND id = $23",
+    )
+    .bind(r.pupil_id.clone())
+    .bind(r.vak_id.clone())
+    .bind(r.toets_id.clone())
+    .bind(r.toetsnaam.clone())
+    .bind(r.onderdeel.clone())
+    .bind(format_date(r.afnamedatum))
+    .bind(r.score.clone())
+    .bind(r.vaardigheidsscore.clone())
+    .bind(r.referentie_dle.clone())
+    .bind(r.referentie_fn.clone())
+    .bind(d.dle.clone())
+    .bind(d.dle_tenths)
+    .bind(d.dle_bron.clone())
+    .bind(d.fase)
+    .bind(d.toetsdoel_id.clone())
+    .bind(d.norm_ondergrens_tenths)
+    .bind(d.norm_streef_tenths)
+    .bind(d.oordeel.clone())
+    .bind(d.status.clone())
+    .bind(d.fout.clone())
+    .bind(format_ts(now))
+    .bind(school.to_string())
+    .bind(r.id.clone())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many results of a school have an open error: results entered by hand with an error,
+/// and received results with an error (those of known pupils also have a row here, so they are
+/// counted once, from the received side).
 pub async fn open_errors(conn: &mut Conn, school: SchoolId) -> Result<i64> {
     let r = sqlx::query(
-        "SELECT COUNT(*) AS n FROM resultaten WHERE school_id = $1 AND status = 'fout' \
-         AND verwijderd_op IS NULL",
+        "SELECT (SELECT COUNT(*) FROM resultaten WHERE school_id = $1 AND status = 'fout' \
+         AND herkomst = 'handmatig' AND verwijderd_op IS NULL) \
+         + (SELECT COUNT(*) FROM ontvangen_resultaten WHERE school_id = $1 AND status = 'fout') AS n",
     )
     .bind(school.to_string())
     .fetch_one(conn)

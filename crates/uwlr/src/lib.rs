@@ -9,6 +9,8 @@
 //! zeros kept), a score is kept as sent, unknown elements are passed over, a missing `xsdversie`
 //! counts as 2.2. A DOCTYPE or entity declaration is refused.
 
+pub mod client;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;

@@ -26,6 +26,9 @@ use crate::error::WebError;
 pub enum Access {
     /// Anyone, logged in or not.
     Public,
+    /// A machine interface that authenticates each message itself (UWLR): no session is read
+    /// and no CSRF token asked; the handler decides.
+    Machine,
     /// Any logged-in user.
     LoggedIn,
     /// Operators of the instance; anyone else gets 404.
@@ -140,6 +143,9 @@ pub async fn guard(
     mut req: Request,
     next: Next,
 ) -> Response {
+    if access == Access::Machine {
+        return next.run(req).await;
+    }
     let token = state.cookies.token(req.headers());
     let user = match token {
         Some(t) => match state.app.session_user(&t).await {
@@ -155,7 +161,7 @@ pub async fn guard(
     }
 
     match access {
-        Access::Public => {}
+        Access::Public | Access::Machine => {}
         Access::LoggedIn | Access::Operator | Access::School(_) => {
             let Some(u) = &user else {
                 return login_redirect(&req);

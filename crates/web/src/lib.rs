@@ -39,6 +39,8 @@ impl Server {
     /// Binds to `addr` (`127.0.0.1:0` picks a free port).
     pub async fn bind(app: App, addr: SocketAddr) -> std::io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
+        // Received UWLR results are processed in this process (claims keep processes apart).
+        app.start_intake_worker();
         let state = AppState {
             cookies: Arc::new(session::CookieConfig::for_public_url(
                 &app.settings.public_url,

@@ -14,6 +14,7 @@ pub mod school;
 pub mod settings;
 pub mod sleutel;
 pub mod system;
+pub mod uwlr;
 
 use std::time::Duration;
 
@@ -61,6 +62,7 @@ pub fn table() -> Vec<RouteDef> {
     vec![
         r(M::GET, "/", LoggedIn, get(system::root)),
         r(M::GET, "/gezondheid", Public, get(system::health)),
+        r(M::POST, "/uwlr/v2/leerresultaten", Machine, post(uwlr::leerresultaten)),
         r(M::GET, "/static/{*path}", Public, get(static_files::get)),
         r(M::GET, "/inloggen", Public, get(auth::get::login_form)),
         r(M::POST, "/inloggen", Public, post(auth::post::login)),

@@ -1,0 +1,693 @@
+//! UWLR intake (uwlr-intake.md): a `BrengLeerresultaten` call is checked, stored durably as a
+//! levering with all its results, and acknowledged; a worker then processes the new and changed
+//! results: pupil, test, and the norms steps of `resultaten::process`.
+//!
+//! What is received is kept apart from what is shown: `ontvangen_resultaten` holds every
+//! received result by its identity (also when its pupil or test is unknown), with its history;
+//! processing writes the judged result for a known pupil into `resultaten` (herkomst `boom`),
+//! where the pupil's RESULTATEN tab and the Groepsoverzicht read it. Processing is a pure
+//! function of the stored result and the school's current data, so doing it again (after a fix,
+//! after a crash, or twice at once) gives the same outcome.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use startblok_db::leveringen::{
+    self, Identity, NewLevering, NewReceived, Outcome, Received, Scope,
+};
+use startblok_db::pupils::{self, Pupil};
+use startblok_db::resultaten::{self, Derived, Resultaat};
+use startblok_db::{DbError, koppelingen};
+use startblok_domain::SchoolId;
+use startblok_domain::norms::PupilTimeline;
+use startblok_uwlr as uwlr;
+use time::Duration;
+
+use crate::edexml_import::sha256_hex;
+use crate::koppelingen::{NamedSchool, UwlrAuthFailure, UwlrFailure};
+use crate::resultaten::{SchoolData, derived, process, timeline};
+use crate::toetsdoelen::uuid_v7;
+use crate::{Actor, App, AppError, AppResult, audit, now};
+
+/// The error kinds of the intake's own steps (the norms steps have `ResultFout`).
+pub const LEERLING_NIET_GEVONDEN: &str = "LEERLING_NIET_GEVONDEN";
+pub const TOETS_NIET_GEVONDEN: &str = "TOETS_NIET_GEVONDEN";
+
+/// How many received results one claim takes.
+const BATCH: i64 = 500;
+/// How long a claim holds; a worker that dies leaves its rows to others after this.
+const CLAIM: Duration = Duration::seconds(30);
+
+/// Wakes the intake worker when a delivery has been stored.
+#[derive(Debug, Clone, Default)]
+pub struct Signal(Arc<tokio::sync::Notify>);
+
+impl Signal {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// A refused call: the contract's fault code (`Client.OngeldigBericht`) and a Dutch text for
+/// the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeFault {
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl IntakeFault {
+    fn autorisatie() -> Self {
+        IntakeFault {
+            code: "Client.AutorisatieOngeldig",
+            text: "De autorisatie is ongeldig: controleer de autorisatiesleutel en de school \
+                   (brincode en dependancecode) in het bericht."
+                .into(),
+        }
+    }
+
+    fn klant() -> Self {
+        IntakeFault {
+            code: "Client.OngeldigeKlantIdentificatie",
+            text: "klantcode en klantnaam horen niet bij een educatieve applicatie die bij \
+                   Startblok bekend is."
+                .into(),
+        }
+    }
+
+    fn tijdelijk() -> Self {
+        IntakeFault {
+            code: "Server.TijdelijkNietBeschikbaar",
+            text: "Startblok kan het bericht nu niet opslaan. Probeer het later opnieuw; er is \
+                   niets van dit bericht bewaard."
+                .into(),
+        }
+    }
+
+    pub fn intern() -> Self {
+        IntakeFault {
+            code: "Server.InterneFout",
+            text: "Er ging iets mis in Startblok. Probeer het later opnieuw; meldt u het als het \
+                   blijft gebeuren."
+                .into(),
+        }
+    }
+
+    pub fn te_groot(limit: usize) -> Self {
+        IntakeFault {
+            code: "Client.OngeldigBericht",
+            text: format!(
+                "Het bericht is groter dan {} MB; stuur de resultaten in kleinere berichten.",
+                limit / (1024 * 1024)
+            ),
+        }
+    }
+}
+
+impl From<uwlr::Fault> for IntakeFault {
+    fn from(f: uwlr::Fault) -> Self {
+        IntakeFault {
+            code: f.code(),
+            text: f.to_string(),
+        }
+    }
+}
+
+/// An accepted delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub levering: String,
+    pub school: SchoolId,
+    pub aantal: usize,
+    pub nieuw: usize,
+    pub gewijzigd: usize,
+    pub ongewijzigd: usize,
+    /// The same bytes arrived before (this is recorded as a repeat).
+    pub herhaling: bool,
+}
+
+/// A received result as stored (`gegevens`): all its data and the test definition it refers
+/// to. `inhoud` is what decides whether a later arrival is a change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Gegevens {
+    pub key: String,
+    #[serde(flatten)]
+    pub inhoud: Inhoud,
+    pub toets: Option<ToetsDef>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Inhoud {
+    pub eckid: Option<String>,
+    pub score: Option<String>,
+    pub toetsscore: Vec<(String, String)>,
+    pub referentiescores: Vec<Referentie>,
+    pub anderresultaat: Option<String>,
+    pub infourl: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Referentie {
+    pub code: String,
+    pub vergelijkingsgroep: Option<String>,
+    pub waarde: String,
+}
+
+/// The `toets` definition from the message: what the Beheerder sees to map an unknown test.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ToetsDef {
+    pub naam: Option<String>,
+    pub vakgebied: Option<String>,
+    pub onderdelen: Vec<(String, Option<String>)>,
+}
+
+impl Gegevens {
+    pub fn parse(json: &str) -> AppResult<Gegevens> {
+        serde_json::from_str(json).map_err(|e| AppError::Corrupt(format!("gegevens: {e}")))
+    }
+
+    fn inhoud_sha256(&self) -> String {
+        sha256_hex(
+            serde_json::to_string(&self.inhoud)
+                .expect("plain data serialises")
+                .as_bytes(),
+        )
+    }
+
+    pub fn toetsscore(&self, name: &str) -> Option<&str> {
+        self.inhoud
+            .toetsscore
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn referentie(&self, code: &str) -> Option<&str> {
+        self.inhoud
+            .referentiescores
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code))
+            .map(|r| r.waarde.as_str())
+    }
+}
+
+/// The results of a request as rows to store, by identity (a later element with the same
+/// identity in one message replaces an earlier one).
+fn received_rows(req: &uwlr::Request) -> Vec<NewReceived> {
+    let mut order: Vec<Identity> = Vec::new();
+    let mut by_id: HashMap<Identity, NewReceived> = HashMap::new();
+    for afname in &req.toetsafnames {
+        for r in &afname.resultaten {
+            let versie = r.versie.clone().unwrap_or_default();
+            let toets = req
+                .toetsen
+                .iter()
+                .find(|t| {
+                    t.toetscode == r.toetscode && t.versie.clone().unwrap_or_default() == versie
+                })
+                .or_else(|| req.toetsen.iter().find(|t| t.toetscode == r.toetscode))
+                .map(|t| ToetsDef {
+                    naam: t.toetsnaam.clone(),
+                    vakgebied: t.vakgebied.clone(),
+                    onderdelen: t.onderdelen.clone(),
+                });
+            let g = Gegevens {
+                key: r.key.clone(),
+                inhoud: Inhoud {
+                    eckid: afname.eckid.clone(),
+                    score: r.score.clone(),
+                    toetsscore: r.toetsscore.clone(),
+                    referentiescores: r
+                        .referentiescores
+                        .iter()
+                        .map(|x| Referentie {
+                            code: x.code.clone(),
+                            vergelijkingsgroep: x.vergelijkingsgroep.clone(),
+                            waarde: x.waarde.clone(),
+                        })
+                        .collect(),
+                    anderresultaat: r.anderresultaat.clone(),
+                    infourl: r.infourl.clone(),
+                },
+                toets,
+            };
+            let identity = Identity {
+                leerlingid: afname.leerlingid.clone(),
+                toetscode: r.toetscode.clone(),
+                versie,
+                onderdeel: r.toetsonderdeelcode.clone().unwrap_or_default(),
+                afnamedatum: r.afnamedatum.clone(),
+            };
+            let row = NewReceived {
+                id: uuid_v7(),
+                identity: identity.clone(),
+                inhoud_sha256: g.inhoud_sha256(),
+                gegevens: serde_json::to_string(&g).expect("plain data serialises"),
+            };
+            if by_id.insert(identity.clone(), row).is_none() {
+                order.push(identity);
+            }
+        }
+    }
+    order.into_iter().filter_map(|i| by_id.remove(&i)).collect()
+}
+
+/// What processing needs of one school, read once per run.
+struct SchoolCtx {
+    data: SchoolData,
+    by_boom: HashMap<String, Pupil>,
+    by_eck: HashMap<String, Pupil>,
+    timelines: HashMap<String, PupilTimeline>,
+}
+
+/// What a processing run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Run {
+    pub verwerkt: usize,
+    pub fouten: usize,
+    /// Results that had an open error before and are processed now.
+    pub opgelost: usize,
+}
+
+impl App {
+    /// Receives one `BrengLeerresultaten` call (the raw body): checks it in the contract's order,
+    /// stores the delivery with all its results in one transaction, and only then answers. A
+    /// refused call is logged without its body.
+    pub async fn receive_uwlr(&self, body: &[u8]) -> Result<Receipt, IntakeFault> {
+        let sha = sha256_hex(body);
+        let result = self.receive_checked(body, &sha).await;
+        if let Err((fault, koppeling)) = &result {
+            tracing::warn!(
+                foutcode = fault.code,
+                grootte = body.len(),
+                sha256 = %sha,
+                koppeling = koppeling.as_deref().unwrap_or("-"),
+                "UWLR-bericht geweigerd"
+            );
+            if let Ok(mut c) = self.db.conn().await {
+                let _ = leveringen::log_refusal(
+                    &mut c,
+                    koppeling.as_deref(),
+                    fault.code,
+                    body.len() as i64,
+                    &sha,
+                    now(),
+                )
+                .await;
+            }
+        }
+        let receipt = result.map_err(|(f, _)| f)?;
+        self.intake.wake();
+        Ok(receipt)
+    }
+
+    async fn receive_checked(
+        &self,
+        body: &[u8],
+        sha: &str,
+    ) -> Result<Receipt, (IntakeFault, Option<String>)> {
+        if body.len() > self.settings.uwlr_body_limit {
+            return Err((IntakeFault::te_groot(self.settings.uwlr_body_limit), None));
+        }
+        let text = std::str::from_utf8(body).map_err(|_| {
+            (
+                IntakeFault::from(uwlr::Fault::OngeldigBericht(
+                    "Het bericht is geen UTF-8.".into(),
+                )),
+                None,
+            )
+        })?;
+        if text.contains('\0') {
+            return Err((
+                uwlr::Fault::OngeldigBericht("Het bericht is geen geldige XML.".into()).into(),
+                None,
+            ));
+        }
+        let req = uwlr::parse(body).map_err(|f| (IntakeFault::from(f), None))?;
+        // Authentication, in the contract's order.
+        let aut = req
+            .autorisatie
+            .as_ref()
+            .filter(|a| a.is_complete())
+            .ok_or((IntakeFault::autorisatie(), None))?;
+        let named = NamedSchool {
+            brincode: req.school.brincode.clone(),
+            dependancecode: req.school.dependancecode.clone(),
+            schoolkey: req.school.schoolkey.clone(),
+        };
+        let at = now();
+        let k = match self
+            .authenticate_uwlr(
+                &aut.autorisatiesleutel,
+                &aut.klantcode,
+                &aut.klantnaam,
+                &named,
+                at,
+            )
+            .await
+        {
+            Ok(k) => k,
+            Err(UwlrFailure::Refused(UwlrAuthFailure::KlantIdentificatie)) => {
+                return Err((IntakeFault::klant(), None));
+            }
+            Err(UwlrFailure::Refused(UwlrAuthFailure::Autorisatie)) => {
+                return Err((IntakeFault::autorisatie(), None));
+            }
+            Err(UwlrFailure::App(e)) => {
+                tracing::error!(error = %e, "UWLR: autorisatie niet te controleren");
+                return Err((IntakeFault::tijdelijk(), None));
+            }
+        };
+        let rows = received_rows(&req);
+        self.store_levering(&k, &req, &rows, text, sha, at)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "UWLR: levering niet opgeslagen");
+                (IntakeFault::tijdelijk(), Some(k.id.clone()))
+            })
+    }
+
+    async fn store_levering(
+        &self,
+        k: &koppelingen::Koppeling,
+        req: &uwlr::Request,
+        rows: &[NewReceived],
+        body: &str,
+        sha: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<Receipt, DbError> {
+        let aantal: usize = req.toetsafnames.iter().map(|a| a.resultaten.len()).sum();
+        let mut tx = self.db.begin().await?;
+        let original = leveringen::original_of(&mut tx, &k.id, sha).await?;
+        let levering = uuid_v7();
+        leveringen::insert_levering(
+            &mut tx,
+            &NewLevering {
+                id: levering.clone(),
+                school_id: k.school_id,
+                koppeling_id: k.id.clone(),
+                ontvangen_op: at,
+                schooljaar: req.school.schooljaar.clone(),
+                aanmaakdatum: req.school.aanmaakdatum.clone(),
+                auteur: req.school.auteur.clone(),
+                xsdversie: req.school.xsdversie.clone(),
+                sha256: sha.to_string(),
+                grootte: body.len() as i64,
+                body: body.to_string(),
+                body_bewaard_tot: at + self.settings.uwlr_bewaartermijn,
+                herhaling_van: original.clone(),
+                aantal: aantal as i64,
+            },
+        )
+        .await?;
+        let (mut nieuw, mut gewijzigd, mut ongewijzigd) = (0, 0, 0);
+        for chunk in rows.chunks(2000) {
+            let ids: Vec<&Identity> = chunk.iter().map(|r| &r.identity).collect();
+            let known = leveringen::existing(&mut tx, &k.id, &ids).await?;
+            let fresh: Vec<NewReceived> = chunk
+                .iter()
+                .filter(|r| !known.contains_key(&r.identity))
+                .cloned()
+                .collect();
+            let stored =
+                leveringen::insert_new(&mut tx, k.school_id, &k.id, &levering, &fresh, at).await?;
+            nieuw += stored.len();
+            // Identities another delivery stored meanwhile are compared like known ones.
+            let mut compare: Vec<&NewReceived> = chunk
+                .iter()
+                .filter(|r| known.contains_key(&r.identity))
+                .collect();
+            let raced: Vec<&NewReceived> =
+                fresh.iter().filter(|r| !stored.contains(&r.id)).collect();
+            let raced_known = if raced.is_empty() {
+                HashMap::new()
+            } else {
+                let ids: Vec<&Identity> = raced.iter().map(|r| &r.identity).collect();
+                leveringen::existing(&mut tx, &k.id, &ids).await?
+            };
+            compare.extend(raced.iter().copied());
+            for r in compare {
+                let Some(s) = known
+                    .get(&r.identity)
+                    .or_else(|| raced_known.get(&r.identity))
+                else {
+                    continue;
+                };
+                if s.inhoud_sha256 == r.inhoud_sha256 {
+                    ongewijzigd += 1;
+                } else if leveringen::replace(
+                    &mut tx,
+                    &s.id,
+                    &levering,
+                    &r.inhoud_sha256,
+                    &r.gegevens,
+                    at,
+                )
+                .await?
+                {
+                    gewijzigd += 1;
+                } else {
+                    ongewijzigd += 1;
+                }
+            }
+        }
+        leveringen::set_counts(
+            &mut tx,
+            &levering,
+            nieuw as i64,
+            gewijzigd as i64,
+            ongewijzigd as i64,
+        )
+        .await?;
+        koppelingen::mark_connected(&mut tx, &k.id, at).await?;
+        tx.commit().await?;
+        Ok(Receipt {
+            levering,
+            school: k.school_id,
+            aantal,
+            nieuw,
+            gewijzigd,
+            ongewijzigd,
+            herhaling: original.is_some(),
+        })
+    }
+
+    /// Starts the worker that processes received results in the background: woken by each
+    /// stored delivery, and every few seconds for work other processes left (a claim that ran
+    /// out after a crash). Also forgets raw bodies past their retention.
+    pub fn start_intake_worker(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut last_cleanup = None::<time::OffsetDateTime>;
+            loop {
+                match app.process_received(&Scope::Due).await {
+                    Ok(run) if run.verwerkt + run.fouten > 0 => tracing::info!(
+                        verwerkt = run.verwerkt,
+                        fouten = run.fouten,
+                        "ontvangen resultaten verwerkt"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "ontvangen resultaten verwerken mislukt"),
+                }
+                let t = now();
+                if last_cleanup.is_none_or(|l| t - l > Duration::hours(1)) {
+                    last_cleanup = Some(t);
+                    if let Ok(mut c) = app.db.conn().await
+                        && let Err(e) = leveringen::drop_old_bodies(&mut c, t).await
+                    {
+                        tracing::error!(error = %e, "oude berichten opruimen mislukt");
+                    }
+                }
+                tokio::select! {
+                    _ = app.intake.0.notified() => {}
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(3)) => {}
+                }
+            }
+        });
+    }
+
+    /// Processes the due received results of a scope now (the worker uses `Scope::Due`; a fix
+    /// or "opnieuw verwerken" makes its scope due first). Results another worker holds are left
+    /// to it.
+    pub async fn process_received(&self, scope: &Scope) -> AppResult<Run> {
+        if !matches!(scope, Scope::Due) {
+            let mut c = self.db.conn().await?;
+            leveringen::mark_due(&mut c, scope).await?;
+        }
+        let mut schools: HashMap<SchoolId, SchoolCtx> = HashMap::new();
+        let mut run = Run::default();
+        loop {
+            let at = now();
+            let claimed = {
+                let mut tx = self.db.begin().await?;
+                let c = leveringen::claim(&mut tx, scope, BATCH, at, at + CLAIM).await?;
+                tx.commit().await.map_err(DbError::from)?;
+                c
+            };
+            if claimed.is_empty() {
+                return Ok(run);
+            }
+            for r in &claimed {
+                if let std::collections::hash_map::Entry::Vacant(e) = schools.entry(r.school_id) {
+                    e.insert(self.school_ctx(r.school_id).await?);
+                }
+            }
+            let mut tx = self.db.begin().await?;
+            for r in &claimed {
+                let ctx = schools.get_mut(&r.school_id).expect("loaded above");
+                let was_fout = r.status == "fout";
+                let o = process_one(&mut tx, ctx, r, at).await?;
+                if leveringen::finish(&mut tx, &r.id, r.versie_nr, &o, at).await? {
+                    if o.status == "verwerkt" {
+                        run.verwerkt += 1;
+                        if was_fout {
+                            run.opgelost += 1;
+                        }
+                    } else {
+                        run.fouten += 1;
+                    }
+                }
+            }
+            tx.commit().await.map_err(DbError::from)?;
+        }
+    }
+
+    async fn school_ctx(&self, school: SchoolId) -> AppResult<SchoolCtx> {
+        let data = self.school_data(school).await?;
+        let mut c = self.db.conn().await?;
+        let all = pupils::list(&mut c, school).await?;
+        let mut by_boom: HashMap<String, Pupil> = HashMap::new();
+        let mut by_eck = HashMap::new();
+        // Active pupils first, so a number still on a pupil who left loses to an active one.
+        for p in all
+            .iter()
+            .filter(|p| p.uitgeschreven_op.is_none())
+            .chain(all.iter().filter(|p| p.uitgeschreven_op.is_some()))
+        {
+            if let Some(b) = &p.boom_leerlingnummer {
+                by_boom.entry(b.clone()).or_insert_with(|| p.clone());
+            }
+            if let Some(e) = &p.eck_id {
+                by_eck.entry(e.clone()).or_insert_with(|| p.clone());
+            }
+        }
+        Ok(SchoolCtx {
+            data,
+            by_boom,
+            by_eck,
+            timelines: HashMap::new(),
+        })
+    }
+}
+
+/// Steps 1–6 of the contract for one received result, storing what it shows.
+async fn process_one(
+    tx: &mut startblok_db::Conn,
+    ctx: &mut SchoolCtx,
+    r: &Received,
+    at: time::OffsetDateTime,
+) -> AppResult<Outcome> {
+    let g = Gegevens::parse(&r.gegevens)?;
+    let school = r.school_id;
+    let id = &r.identity;
+    // 1. The pupil: by Boom-leerlingnummer, else by ECK-iD (which then gives the number).
+    let mut pupil = ctx.by_boom.get(&id.leerlingid).cloned();
+    if pupil.is_none()
+        && let Some(e) = g.inhoud.eckid.as_deref()
+        && let Some(p) = ctx.by_eck.get(e).cloned()
+    {
+        if p.boom_leerlingnummer.is_none() {
+            pupils::set_boom(tx, school, &p.id, Some(&id.leerlingid), "uwlr", at).await?;
+            audit(
+                tx,
+                &Actor::system(),
+                "leerling.boomnummer.via_eckid",
+                Some(("leerling", p.id.clone())),
+                Some(school),
+            )
+            .await?;
+            let mut q = p.clone();
+            q.boom_leerlingnummer = Some(id.leerlingid.clone());
+            ctx.by_boom.insert(id.leerlingid.clone(), q.clone());
+            ctx.by_eck.insert(e.to_string(), q);
+        }
+        pupil = Some(p);
+    }
+    let Some(pupil) = pupil else {
+        // A result shown on a pupil before (whose number has changed since) is taken away.
+        if let Some(old) = &r.resultaat_id {
+            resultaten::remove(tx, school, old, None, at).await?;
+        }
+        return Ok(Outcome {
+            status: "fout".into(),
+            fout: Some(LEERLING_NIET_GEVONDEN.into()),
+            pupil_id: None,
+            resultaat_id: None,
+        });
+    };
+    // 2. The test, by (toetscode, versie) and onderdeel, with a vak.
+    let toets = ctx
+        .data
+        .toetsen
+        .iter()
+        .find(|t| {
+            t.toetscode == id.toetscode
+                && t.versie == id.versie
+                && (id.onderdeel.is_empty()
+                    || t.onderdelen.is_empty()
+                    || t.onderdelen.contains(&id.onderdeel))
+        })
+        .filter(|t| t.vak_id.is_some())
+        .cloned();
+    let afnamedatum = startblok_db::pupils::parse_date(&id.afnamedatum)
+        .ok_or_else(|| AppError::Corrupt(format!("afnamedatum {}", id.afnamedatum)))?;
+    let mut row = Resultaat {
+        id: r.resultaat_id.clone().unwrap_or_else(uuid_v7),
+        pupil_id: pupil.id.clone(),
+        herkomst: "boom".into(),
+        vak_id: toets.as_ref().and_then(|t| t.vak_id.clone()),
+        toets_id: toets.as_ref().map(|t| t.id.clone()),
+        toetsnaam: Some(
+            toets
+                .as_ref()
+                .map(|t| t.naam.clone())
+                .or_else(|| g.toets.as_ref().and_then(|t| t.naam.clone()))
+                .unwrap_or_else(|| id.toetscode.clone()),
+        ),
+        onderdeel: (!id.onderdeel.is_empty()).then(|| id.onderdeel.clone()),
+        afnamedatum,
+        score: g.inhoud.score.clone(),
+        vaardigheidsscore: g.toetsscore("vaardigheidsscore").map(String::from),
+        referentie_dle: g.referentie("DLE").map(String::from),
+        referentie_fn: g.referentie("FN").map(String::from),
+        derived: Derived::default(),
+        ingevoerd_door: None,
+        created_at: at,
+    };
+    // 3–6, the norms steps.
+    row.derived = if toets.is_none() {
+        Derived {
+            status: "fout".into(),
+            fout: Some(TOETS_NIET_GEVONDEN.into()),
+            ..Derived::default()
+        }
+    } else {
+        if !ctx.timelines.contains_key(&pupil.id) {
+            let t = timeline(tx, school, &pupil, &ctx.data.bands).await?;
+            ctx.timelines.insert(pupil.id.clone(), t);
+        }
+        derived(&process(&row, &ctx.timelines[&pupil.id], &ctx.data))
+    };
+    if r.resultaat_id.is_some() {
+        resultaten::update_received(tx, school, &row, at).await?;
+    } else {
+        resultaten::insert(tx, school, &row, at).await?;
+    }
+    Ok(Outcome {
+        status: row.derived.status.clone(),
+        fout: row.derived.fout.clone(),
+        pupil_id: Some(pupil.id.clone()),
+        resultaat_id: Some(row.id),
+    })
+}
