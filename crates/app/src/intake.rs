@@ -691,3 +691,412 @@ async fn process_one(
         resultaat_id: Some(row.id),
     })
 }
+
+/// An unknown Boom-leerlingnummer with its open results (fix: pick the pupil).
+#[derive(Debug, Clone)]
+pub struct UnknownPupil {
+    pub leerlingid: String,
+    pub aantal: usize,
+    pub eerste: String,
+    pub laatste: String,
+    eerste_iso: String,
+    laatste_iso: String,
+}
+
+/// A test that is not in the catalogue (with a vak), as the message describes it (fix: add it
+/// with a vak).
+#[derive(Debug, Clone)]
+pub struct UnknownTest {
+    pub toetscode: String,
+    pub versie: String,
+    pub naam: String,
+    pub vakgebied: String,
+    pub onderdelen: Vec<String>,
+    pub aantal: usize,
+}
+
+/// An open error of a known pupil (toetsdoel, DLE, score, norm).
+#[derive(Debug, Clone)]
+pub struct ResultError {
+    pub id: String,
+    pub fout: String,
+    pub uitleg: String,
+    pub pupil_id: Option<String>,
+    pub pupil_naam: String,
+    pub toets: String,
+    pub afnamedatum: String,
+    pub score: String,
+    pub toetsdoel_id: Option<String>,
+    pub vak_id: Option<String>,
+    pub fase: Option<i64>,
+}
+
+/// Instellingen > Boom testcentrum: the deliveries (one page) and the open errors by kind.
+#[derive(Debug, Clone)]
+pub struct IntakeOverview {
+    pub leveringen: Vec<leveringen::Levering>,
+    pub total: i64,
+    pub open: usize,
+    pub unknown_pupils: Vec<UnknownPupil>,
+    pub unknown_tests: Vec<UnknownTest>,
+    pub result_errors: Vec<ResultError>,
+    /// Active pupils to pick from: (id, name with groep, Boom-leerlingnummer).
+    pub pupils: Vec<(String, String, Option<String>)>,
+    pub vakken: Vec<(String, String)>,
+}
+
+/// The Dutch sentence for an error kind of a received result.
+pub fn fout_uitleg(fout: &str, leerlingid: &str, toets: &str) -> String {
+    match fout {
+        LEERLING_NIET_GEVONDEN => format!("Boom-leerlingnummer {leerlingid} is niet gevonden"),
+        TOETS_NIET_GEVONDEN => format!("Toets '{toets}' is niet gevonden"),
+        other => startblok_domain::norms::ResultFout::from_code(other)
+            .map(|f| f.label().to_string())
+            .unwrap_or_else(|| other.to_string()),
+    }
+}
+
+/// An ISO date as people read it (`2026-11-10` → `10-11-2026`).
+pub fn nl_date(iso: &str) -> String {
+    match (iso.get(0..4), iso.get(5..7), iso.get(8..10)) {
+        (Some(y), Some(m), Some(d)) if iso.len() == 10 => format!("{d}-{m}-{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+/// How many open errors to list at most (the counts are always complete).
+const ERROR_LIST_LIMIT: i64 = 2000;
+
+impl App {
+    pub async fn intake_overview(
+        &self,
+        school: SchoolId,
+        offset: i64,
+        limit: i64,
+    ) -> AppResult<IntakeOverview> {
+        let vakken = self.vakken(school).await?;
+        let mut c = self.db.conn().await?;
+        let list = leveringen::of_school(&mut c, school, offset, limit).await?;
+        let total = leveringen::count_of_school(&mut c, school).await?;
+        let open: i64 = leveringen::error_counts(&mut c, school)
+            .await?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
+        let errors = leveringen::open_errors(&mut c, school, ERROR_LIST_LIMIT).await?;
+        let all = pupils::list(&mut c, school).await?;
+        let groups = startblok_db::groups::list(&mut c, school).await?;
+        let mut unknown_pupils: Vec<UnknownPupil> = Vec::new();
+        let mut unknown_tests: Vec<UnknownTest> = Vec::new();
+        let mut result_errors = Vec::new();
+        for e in &errors {
+            let g = Gegevens::parse(&e.gegevens)?;
+            let id = &e.identity;
+            match e.fout.as_deref() {
+                Some(LEERLING_NIET_GEVONDEN) => {
+                    match unknown_pupils
+                        .iter_mut()
+                        .find(|u| u.leerlingid == id.leerlingid)
+                    {
+                        Some(u) => {
+                            u.aantal += 1;
+                            u.eerste_iso = u.eerste_iso.clone().min(id.afnamedatum.clone());
+                            u.laatste_iso = u.laatste_iso.clone().max(id.afnamedatum.clone());
+                            u.eerste = nl_date(&u.eerste_iso);
+                            u.laatste = nl_date(&u.laatste_iso);
+                        }
+                        None => unknown_pupils.push(UnknownPupil {
+                            leerlingid: id.leerlingid.clone(),
+                            aantal: 1,
+                            eerste_iso: id.afnamedatum.clone(),
+                            laatste_iso: id.afnamedatum.clone(),
+                            eerste: nl_date(&id.afnamedatum),
+                            laatste: nl_date(&id.afnamedatum),
+                        }),
+                    }
+                }
+                Some(TOETS_NIET_GEVONDEN) => {
+                    match unknown_tests
+                        .iter_mut()
+                        .find(|t| t.toetscode == id.toetscode && t.versie == id.versie)
+                    {
+                        Some(t) => {
+                            t.aantal += 1;
+                            if !id.onderdeel.is_empty() && !t.onderdelen.contains(&id.onderdeel) {
+                                t.onderdelen.push(id.onderdeel.clone());
+                            }
+                        }
+                        None => {
+                            let def = g.toets.clone().unwrap_or_default();
+                            let mut onderdelen: Vec<String> =
+                                def.onderdelen.iter().map(|(c, _)| c.clone()).collect();
+                            if !id.onderdeel.is_empty() && !onderdelen.contains(&id.onderdeel) {
+                                onderdelen.push(id.onderdeel.clone());
+                            }
+                            unknown_tests.push(UnknownTest {
+                                toetscode: id.toetscode.clone(),
+                                versie: id.versie.clone(),
+                                naam: def.naam.unwrap_or_else(|| id.toetscode.clone()),
+                                vakgebied: def.vakgebied.unwrap_or_default(),
+                                onderdelen,
+                                aantal: 1,
+                            });
+                        }
+                    }
+                }
+                Some(fout) => {
+                    let p = e
+                        .pupil_id
+                        .as_deref()
+                        .and_then(|pid| all.iter().find(|p| p.id == pid));
+                    let row = match &e.resultaat_id {
+                        Some(rid) => resultaten::get(&mut c, school, rid).await?,
+                        None => None,
+                    };
+                    let toets = row
+                        .as_ref()
+                        .and_then(|r| r.toetsnaam.clone())
+                        .unwrap_or_else(|| id.toetscode.clone());
+                    let toets = if id.onderdeel.is_empty() {
+                        toets
+                    } else {
+                        format!("{toets} ({})", id.onderdeel)
+                    };
+                    result_errors.push(ResultError {
+                        id: e.id.clone(),
+                        fout: fout.to_string(),
+                        uitleg: fout_uitleg(fout, &id.leerlingid, &toets),
+                        pupil_id: p.map(|p| p.id.clone()),
+                        pupil_naam: p.map(|p| p.display_name()).unwrap_or_default(),
+                        toets,
+                        afnamedatum: nl_date(&id.afnamedatum),
+                        score: g
+                            .referentie("DLE")
+                            .map(|d| format!("DLE {d}"))
+                            .or_else(|| g.referentie("FN").map(|f| format!("FN {f}")))
+                            .or_else(|| g.inhoud.score.clone())
+                            .or_else(|| {
+                                g.toetsscore("vaardigheidsscore")
+                                    .map(|v| format!("vaardigheidsscore {v}"))
+                            })
+                            .unwrap_or_default(),
+                        toetsdoel_id: row
+                            .as_ref()
+                            .and_then(|r| r.derived.toetsdoel_id.clone())
+                            .or_else(|| p.and_then(|p| p.toetsdoel_id.clone())),
+                        vak_id: row.as_ref().and_then(|r| r.vak_id.clone()),
+                        fase: row.as_ref().and_then(|r| r.derived.fase),
+                    });
+                }
+                None => {}
+            }
+        }
+        let mut pupils: Vec<(String, String, Option<String>)> = all
+            .iter()
+            .filter(|p| p.uitgeschreven_op.is_none())
+            .map(|p| {
+                let groep = p
+                    .group_id
+                    .as_deref()
+                    .and_then(|g| groups.iter().find(|x| x.id == g))
+                    .map(|g| format!(" ({})", g.naam))
+                    .unwrap_or_default();
+                (
+                    p.id.clone(),
+                    format!("{}{groep}", p.sort_name()),
+                    p.boom_leerlingnummer.clone(),
+                )
+            })
+            .collect();
+        pupils.sort_by_key(|p| p.1.to_lowercase());
+        Ok(IntakeOverview {
+            leveringen: list,
+            total,
+            open: open as usize,
+            unknown_pupils,
+            unknown_tests,
+            result_errors,
+            pupils,
+            vakken: vakken.into_iter().map(|v| (v.id, v.naam)).collect(),
+        })
+    }
+
+    async fn open_error_count(&self, school: SchoolId) -> AppResult<usize> {
+        let mut c = self.db.conn().await?;
+        Ok(leveringen::error_counts(&mut c, school)
+            .await?
+            .iter()
+            .map(|(_, n)| *n as usize)
+            .sum())
+    }
+
+    /// Fix for LEERLING_NIET_GEVONDEN: the number becomes the pupil's Boom-leerlingnummer, and
+    /// every open error is processed again at once. Returns how many errors were resolved, or
+    /// the reason in Dutch.
+    pub async fn assign_leerlingid(
+        &self,
+        who: &crate::pupils::InSchool,
+        leerlingid: &str,
+        pupil: &str,
+    ) -> AppResult<Result<usize, String>> {
+        if pupil.is_empty() {
+            return Ok(Err("Kies de leerling bij wie dit nummer hoort.".into()));
+        }
+        let before = self.open_error_count(who.school).await?;
+        match self
+            .save_boom_bulk(who, &[(pupil.to_string(), leerlingid.to_string())])
+            .await?
+        {
+            Ok(_) => {}
+            Err(errors) => {
+                return Ok(Err(errors
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join(" ")));
+            }
+        }
+        self.process_received(&Scope::School(who.school)).await?;
+        let after = self.open_error_count(who.school).await?;
+        Ok(Ok(before.saturating_sub(after)))
+    }
+
+    /// Fix for TOETS_NIET_GEVONDEN: the test as the message describes it goes into the
+    /// catalogue with a vak (or gets the vak when it is there without one), and every open
+    /// error is processed again.
+    pub async fn map_toets(
+        &self,
+        who: &crate::pupils::InSchool,
+        toetscode: &str,
+        versie: &str,
+        vak: &str,
+    ) -> AppResult<Result<usize, String>> {
+        let overview = self.intake_overview(who.school, 0, 1).await?;
+        let Some(t) = overview
+            .unknown_tests
+            .iter()
+            .find(|t| t.toetscode == toetscode && t.versie == versie)
+        else {
+            return Ok(Err("Deze toets heeft geen open fouten meer.".into()));
+        };
+        if !overview.vakken.iter().any(|(id, _)| id == vak) {
+            return Ok(Err("Kies het vak waar deze toets bij hoort.".into()));
+        }
+        let before = self.open_error_count(who.school).await?;
+        let existing = self
+            .toetsen(who.school)
+            .await?
+            .into_iter()
+            .find(|x| x.toetscode == toetscode && x.versie == versie);
+        let mut tx = self.db.begin().await?;
+        match existing {
+            Some(x) => {
+                let mut onderdelen = x.onderdelen.clone();
+                for o in &t.onderdelen {
+                    if !onderdelen.contains(o) {
+                        onderdelen.push(o.clone());
+                    }
+                }
+                startblok_db::toetsen::update(
+                    &mut tx,
+                    who.school,
+                    &x.id,
+                    &x.naam,
+                    Some(vak),
+                    &onderdelen,
+                )
+                .await?;
+            }
+            None => {
+                startblok_db::toetsen::insert_if_absent(
+                    &mut tx,
+                    who.school,
+                    &startblok_db::toetsen::NewToets {
+                        leverancier: "Boom",
+                        toetscode,
+                        versie,
+                        naam: &t.naam,
+                        vak_id: Some(vak),
+                        onderdelen: &t.onderdelen,
+                    },
+                    now(),
+                )
+                .await?;
+            }
+        }
+        audit(
+            &mut tx,
+            &who.actor,
+            "toets.toegevoegd_uit_levering",
+            Some(("toets", format!("{toetscode} {versie}"))),
+            Some(who.school),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        self.process_received(&Scope::SchoolErrors(who.school))
+            .await?;
+        let after = self.open_error_count(who.school).await?;
+        Ok(Ok(before.saturating_sub(after)))
+    }
+
+    /// A Beheerder sets an open error aside with a reason (it no longer counts as open; the
+    /// result stays stored, and a later version of it is processed as usual).
+    pub async fn dismiss_error(
+        &self,
+        who: &crate::pupils::InSchool,
+        id: &str,
+        reden: &str,
+    ) -> AppResult<Result<(), String>> {
+        let reden = reden.trim();
+        if reden.is_empty() {
+            return Ok(Err(
+                "Schrijf kort op waarom deze fout genegeerd mag worden.".into(),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let Some(r) = leveringen::dismiss(&mut tx, who.school, id, reden, now()).await? else {
+            return Ok(Err("Deze fout is er niet meer.".into()));
+        };
+        if let Some(rid) = &r.resultaat_id {
+            resultaten::remove(
+                &mut tx,
+                who.school,
+                rid,
+                who.actor.user_id.map(|u| u.to_string()).as_deref(),
+                now(),
+            )
+            .await?;
+        }
+        audit(
+            &mut tx,
+            &who.actor,
+            "resultaat.fout_genegeerd",
+            Some(("ontvangen_resultaat", id.to_string())),
+            Some(who.school),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(Ok(()))
+    }
+
+    /// "Opnieuw verwerken" for a delivery or one received result. Returns what the run did.
+    pub async fn reprocess_received(&self, scope: &Scope) -> AppResult<Run> {
+        self.process_received(scope).await
+    }
+
+    /// One delivery of a school with its results (one page).
+    pub async fn levering_detail(
+        &self,
+        school: SchoolId,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> AppResult<Option<(leveringen::Levering, Vec<Received>)>> {
+        let mut c = self.db.conn().await?;
+        let Some(l) = leveringen::get(&mut c, school, id).await? else {
+            return Ok(None);
+        };
+        let rows = leveringen::of_levering(&mut c, school, id, offset, limit).await?;
+        Ok(Some((l, rows)))
+    }
+}

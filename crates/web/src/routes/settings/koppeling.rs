@@ -26,8 +26,74 @@ pub struct KoppelingPage {
     pub has_valid: bool,
     /// The working keys' last 4 characters, sent back by the new-key form.
     pub huidige: String,
-    pub notice: &'static str,
+    pub notice: String,
+    pub intake: startblok_app::intake::IntakeOverview,
+    /// Deliveries: (id, aangeboden op, results, new, changed, unchanged, verwerkt, fouten,
+    /// wachtend, herhaling).
+    pub leveringen: Vec<LeveringRow>,
+    pub pagina: i64,
+    pub paginas: i64,
+    /// An error at one fix form: (the item it belongs to, the message, the value kept).
+    pub fout_bij: String,
+    pub fout: String,
+    pub gekozen: String,
 }
+
+impl KoppelingPage {
+    /// The id of a fix form's field: kind, then the item's key parts.
+    pub fn key(&self, kind: &str, a: &str, b: &str) -> String {
+        if b.is_empty() {
+            format!("{kind}-{a}")
+        } else {
+            format!("{kind}-{a}-{b}")
+        }
+    }
+
+    /// The error to show at the fix form `key`, if the last attempt there was refused.
+    pub fn err(&self, key: &str) -> &str {
+        if self.fout_bij == key { &self.fout } else { "" }
+    }
+
+    /// What the user chose or typed at the fix form `key`, kept after a refusal.
+    pub fn kept(&self, key: &str) -> &str {
+        if self.fout_bij == key {
+            &self.gekozen
+        } else {
+            ""
+        }
+    }
+}
+
+pub struct LeveringRow {
+    pub id: String,
+    pub aangeboden: String,
+    pub aantal: i64,
+    pub nieuw: i64,
+    pub gewijzigd: i64,
+    pub ongewijzigd: i64,
+    pub verwerkt: i64,
+    pub fouten: i64,
+    pub wachtend: i64,
+    pub herhaling: bool,
+}
+
+pub fn levering_row(l: &startblok_db::leveringen::Levering) -> LeveringRow {
+    LeveringRow {
+        id: l.id.clone(),
+        aangeboden: format_moment(l.ontvangen_op),
+        aantal: l.aantal,
+        nieuw: l.nieuw,
+        gewijzigd: l.gewijzigd,
+        ongewijzigd: l.ongewijzigd,
+        verwerkt: l.verwerkt,
+        fouten: l.fouten,
+        wachtend: l.wachtend,
+        herhaling: l.herhaling_van.is_some(),
+    }
+}
+
+/// Deliveries per page.
+const PER_PAGE: i64 = 20;
 
 pub struct KoppelingView {
     pub applicatie: String,
@@ -66,6 +132,23 @@ pub struct Said {
     ingetrokken: Option<String>,
     #[serde(default)]
     verouderd: Option<String>,
+    #[serde(default)]
+    pagina: Option<i64>,
+    /// After a fix: how many open errors it resolved.
+    #[serde(default)]
+    opgelost: Option<usize>,
+    #[serde(default)]
+    genegeerd: Option<String>,
+    #[serde(default)]
+    verwerkt: Option<usize>,
+}
+
+/// A form error to show at its fix.
+#[derive(Default)]
+pub struct FixError {
+    pub bij: String,
+    pub fout: String,
+    pub gekozen: String,
 }
 
 /// The keys that work now, as the page shows them: the form sends this back, so a repeated or
@@ -98,6 +181,16 @@ pub async fn page(
     user: CurrentUser,
     scope: SchoolScope,
     Query(said): Query<Said>,
+) -> Result<Response, WebError> {
+    render_page(&state, &user, &scope, &said, FixError::default()).await
+}
+
+pub async fn render_page(
+    state: &AppState,
+    user: &CurrentUser,
+    scope: &SchoolScope,
+    said: &Said,
+    fix: FixError,
 ) -> Result<Response, WebError> {
     let all = state
         .app
@@ -164,24 +257,52 @@ pub async fn page(
             link_waiting,
         }
     });
+    let pagina = said.pagina.unwrap_or(1).max(1);
+    let intake = state
+        .app
+        .intake_overview(scope.school.id, (pagina - 1) * PER_PAGE, PER_PAGE)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let paginas = ((intake.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let notice = if said.ingetrokken.is_some() {
+        "De koppeling is ingetrokken. Geen enkele sleutel werkt nog.".to_string()
+    } else if said.verouderd.is_some() {
+        "Er is geen nieuwe sleutel gemaakt: de sleutels waren intussen al veranderd, bijvoorbeeld doordat de pagina met de nieuwe sleutel opnieuw werd geladen. Hieronder staat hoe het nu is. Heb je de laatste sleutel niet bewaard? Maak dan hier een nieuwe.".to_string()
+    } else if let Some(n) = said.opgelost {
+        match n {
+            0 => {
+                "Opgeslagen. Er is nog geen fout door opgelost; kijk hieronder wat er nog nodig is."
+                    .to_string()
+            }
+            1 => "Opgeslagen. 1 fout is opgelost en het resultaat is verwerkt.".to_string(),
+            n => format!("Opgeslagen. {n} fouten zijn opgelost en de resultaten zijn verwerkt."),
+        }
+    } else if said.genegeerd.is_some() {
+        "De fout is genegeerd; de reden staat in het logboek.".to_string()
+    } else if let Some(n) = said.verwerkt {
+        format!("Opnieuw verwerkt: {n} resultaten.")
+    } else {
+        String::new()
+    };
     let page = KoppelingPage {
         chrome: Chrome::for_school(
             "Boom testcentrum",
-            &user,
-            &scope,
-            &format!("{}/instellingen", base(&scope)),
+            user,
+            scope,
+            &format!("{}/instellingen", base(scope)),
         ),
-        base: base(&scope),
+        base: base(scope),
         koppeling,
         has_valid,
         huidige,
-        notice: if said.ingetrokken.is_some() {
-            "De koppeling is ingetrokken. Geen enkele sleutel werkt nog."
-        } else if said.verouderd.is_some() {
-            "Er is geen nieuwe sleutel gemaakt: de sleutels waren intussen al veranderd, bijvoorbeeld doordat de pagina met de nieuwe sleutel opnieuw werd geladen. Hieronder staat hoe het nu is. Heb je de laatste sleutel niet bewaard? Maak dan hier een nieuwe."
-        } else {
-            ""
-        },
+        notice,
+        leveringen: intake.leveringen.iter().map(levering_row).collect(),
+        intake,
+        pagina,
+        paginas,
+        fout_bij: fix.bij,
+        fout: fix.fout,
+        gekozen: fix.gekozen,
     };
     Ok(render(&page)?.into_response())
 }

@@ -3,6 +3,7 @@
 pub mod boom_file;
 pub mod get;
 pub mod koppeling;
+pub mod levering;
 pub mod normen;
 pub mod post;
 pub mod school_setup;
