@@ -874,7 +874,7 @@ impl App {
                             .referentie("DLE")
                             .map(|d| format!("DLE {d}"))
                             .or_else(|| g.referentie("FN").map(|f| format!("FN {f}")))
-                            .or_else(|| g.inhoud.score.clone())
+                            .or_else(|| g.inhoud.score.clone().map(|s| format!("score {s}")))
                             .or_else(|| {
                                 g.toetsscore("vaardigheidsscore")
                                     .map(|v| format!("vaardigheidsscore {v}"))
@@ -919,6 +919,21 @@ impl App {
             pupils,
             vakken: vakken.into_iter().map(|v| (v.id, v.naam)).collect(),
         })
+    }
+
+    /// For the start page: the open errors of received results, and when the newest delivery
+    /// arrived.
+    pub async fn intake_summary(
+        &self,
+        school: SchoolId,
+    ) -> AppResult<(usize, Option<time::OffsetDateTime>)> {
+        let open = self.open_error_count(school).await?;
+        let mut c = self.db.conn().await?;
+        let last = leveringen::of_school(&mut c, school, 0, 1)
+            .await?
+            .first()
+            .map(|l| l.ontvangen_op);
+        Ok((open, last))
     }
 
     async fn open_error_count(&self, school: SchoolId) -> AppResult<usize> {

@@ -857,23 +857,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if args.demo {
         // The example Boom delivery, sent over HTTP to this server once it listens, as Boom
         // would (only while the demo school has none).
-        let url = format!("http://{}/uwlr/v2/leerresultaten", server.local_addr());
-        let app = app.clone();
-        tokio::spawn(async move {
-            match app.demo_wants_levering().await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) => return tracing::error!(error = %e, "demo-levering: database"),
-            }
-            let body = demo::DEMO_LEVERING.as_bytes().to_vec();
-            match startblok_uwlr::client::send(&url, body).await {
-                Ok(startblok_uwlr::client::Answer::Bevestiging) => {
-                    tracing::info!("demo-levering van Boom testcentrum ontvangen")
-                }
-                Ok(other) => tracing::error!(antwoord = ?other, "demo-levering geweigerd"),
-                Err(e) => tracing::error!(error = %e, "demo-levering niet verstuurd"),
-            }
-        });
+        tokio::spawn(startblok_web::send_demo_levering(
+            app.clone(),
+            server.local_addr(),
+        ));
     }
     println!("Startblok draait op {public_url}");
     println!("Database: {}", redact(&url));

@@ -99,3 +99,23 @@ impl Server {
         addr
     }
 }
+
+/// The demo's example Boom delivery, sent over HTTP to this server's own UWLR endpoint as Boom
+/// would (only while the demo school has received none). `serve --demo` runs it once the server
+/// listens; the browser walk does the same.
+pub async fn send_demo_levering(app: App, addr: SocketAddr) {
+    match app.demo_wants_levering().await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => return tracing::error!(error = %e, "demo-levering: database"),
+    }
+    let url = format!("http://{addr}/uwlr/v2/leerresultaten");
+    let body = startblok_app::demo::DEMO_LEVERING.as_bytes().to_vec();
+    match startblok_uwlr::client::send(&url, body).await {
+        Ok(startblok_uwlr::client::Answer::Bevestiging) => {
+            tracing::info!("demo-levering van Boom testcentrum ontvangen")
+        }
+        Ok(other) => tracing::error!(antwoord = ?other, "demo-levering geweigerd"),
+        Err(e) => tracing::error!(error = %e, "demo-levering niet verstuurd"),
+    }
+}

@@ -1456,6 +1456,113 @@ async fn leerkracht_follows_the_group_overview_and_a_pupils_results() {
     .await;
 }
 
+/// The "done when": the demo's Boom delivery arrives over HTTP as in `serve --demo`; the
+/// demo Beheerder sees the open errors on the start page, the delivery and the errors with their
+/// fixes; assigning 999001 to a pupil and adding the unknown test process the parked results at
+/// once; the results are on the pupils' charts.
+#[tokio::test]
+async fn beheerder_sees_the_boom_delivery_and_fixes_its_errors_in_place() {
+    walk(|p| async move {
+        let app = spawn_sqlite().await;
+        app.app.seed_demo().await.unwrap();
+        startblok_web::send_demo_levering(app.app.clone(), app.addr).await;
+        let school = app
+            .app
+            .school_by_code(&"99ZZ-00".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        for _ in 0..200 {
+            let mut c = app.app.db.conn().await.unwrap();
+            if startblok_db::leveringen::due_count(&mut c).await.unwrap() == 0 {
+                break;
+            }
+            drop(c);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let demo = "/s/99ZZ-00";
+        p.goto(&app.url("/inloggen")).await;
+        p.type_into("#email", "beheerder@demo.startblok.nl").await;
+        p.type_into("#wachtwoord", startblok_app::demo::DEMO_PASSWORD).await;
+        p.submit("form.sb-form button[type=submit]").await;
+        p.wait_js("return location.pathname !== '/inloggen'").await;
+        p.goto(&app.url(demo)).await;
+        let card = p.text(".sb-card--attention").await;
+        assert!(card.contains("open fouten"), "{card}");
+        p.check("start-open-fouten").await;
+
+        p.click(".sb-card--attention a").await;
+        p.wait_path(&format!("{demo}/instellingen/boom-testcentrum")).await;
+        let rows = p
+            .js("return [...document.querySelectorAll('#leveringen tbody tr')].map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
+            .await;
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].as_str().unwrap().contains("114"), "{rows:?}");
+        let fouten = p.text("#fouten").await;
+        assert!(fouten.contains("Boom-leerlingnummer 999001 is niet gevonden"), "{fouten}");
+        assert!(fouten.contains("Toets 'LVS Woordenschat 2023' is niet gevonden"), "{fouten}");
+        assert!(fouten.contains("Voortgezet taal"), "the message's own vakgebied: {fouten}");
+        p.check("boom-testcentrum-fouten").await;
+
+        // 999001 belongs to a pupil who has no number yet: choose, and its results are processed.
+        let pupil = app
+            .app
+            .boom_table(school)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.pupil.boom_leerlingnummer.is_none())
+            .unwrap()
+            .pupil;
+        p.js(&format!("document.getElementById('l-999001').value = '{}'", pupil.id)).await;
+        p.js("document.getElementById('l-999001').form.querySelector('button[type=submit]').click()").await;
+        p.wait_js("return location.search.includes('opgelost=')").await;
+        let notice = p.text(".sb-notice").await;
+        assert!(notice.contains("opgelost") || notice.contains("Opgeslagen"), "{notice}");
+        assert!(!p.text("#fouten").await.contains("Boom-leerlingnummer 999001 is niet gevonden"));
+        p.check("boom-nummer-toegekend").await;
+        let mut c = app.app.db.conn().await.unwrap();
+        assert_eq!(
+            startblok_db::pupils::get(&mut c, school, &pupil.id).await.unwrap().unwrap().boom_leerlingnummer.as_deref(),
+            Some("999001")
+        );
+        drop(c);
+
+        // The unknown test: into the catalogue with a vak, in one step.
+        let vak = app.app.vakken(school).await.unwrap().into_iter().find(|v| v.naam.contains("Begrijpend") || v.naam.contains("Woord"));
+        let vak = match vak {
+            Some(v) => v.id,
+            None => app.app.vakken(school).await.unwrap()[0].id.clone(),
+        };
+        p.js(&format!("document.getElementById('t-BOOM-LVS-WS-2023-2023').value = '{vak}'")).await;
+        p.js("document.getElementById('t-BOOM-LVS-WS-2023-2023').form.querySelector('button[type=submit]').click()").await;
+        p.wait_js("return location.search.includes('opgelost=')").await;
+        assert!(!p.text("#fouten").await.contains("LVS Woordenschat 2023' is niet gevonden"));
+        p.check("boom-toets-toegevoegd").await;
+
+        // The delivery's own page.
+        p.click("#leveringen tbody a").await;
+        p.wait_js("return location.pathname.endsWith('/boom-testcentrum/levering')").await;
+        let body = p.text("main").await;
+        assert!(body.contains("114: 114 nieuw"), "{body}");
+        p.check("boom-levering").await;
+
+        // A processed Boom result on a pupil's chart: 127700's RW result of 10-11-2026.
+        let mut c = app.app.db.conn().await.unwrap();
+        let fatima = startblok_db::pupils::active_by_boom(&mut c, school, "127700").await.unwrap().unwrap();
+        drop(c);
+        p.goto(&app.url(&format!("{demo}/leerlingen/{}/resultaten", fatima.id))).await;
+        let charts = p.js("return document.querySelectorAll('svg.sb-chart').length").await;
+        assert!(charts.as_u64().unwrap() >= 1, "{charts}");
+        let tables = p.text("main").await;
+        assert!(tables.contains("10-11-2026"), "{tables}");
+        p.check("boom-resultaat-op-grafiek").await;
+    })
+    .await;
+}
+
 async fn walk<F, Fut>(f: F)
 where
     F: FnOnce(Page) -> Fut,

@@ -44,7 +44,15 @@ pub async fn start(
         .next()
         .unwrap_or_default()
         .to_string();
+    let (boom_fouten, laatste_levering) = if scope.has(Role::Beheerder) {
+        let s = state.app.intake_summary(scope.school.id).await?;
+        (s.0, s.1.map(startblok_domain::format_moment))
+    } else {
+        (0, None)
+    };
     let page = StartPage {
+        boom_fouten,
+        laatste_levering,
         chrome: Chrome::for_school("Start", &user, &scope, &base),
         voornaam,
         school: scope.school.naam.clone(),

@@ -20,6 +20,9 @@ pub struct StartPage {
     /// The groups this user sees, with their number of (enrolled) pupils: (id, naam, count).
     pub groups: Vec<(String, String, usize)>,
     pub pupils: usize,
+    /// For a beheerder: open errors of received results, and when the last delivery came.
+    pub boom_fouten: usize,
+    pub laatste_levering: Option<String>,
 }
 
 #[derive(Template)]

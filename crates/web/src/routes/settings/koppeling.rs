@@ -54,6 +54,30 @@ impl KoppelingPage {
         if self.fout_bij == key { &self.fout } else { "" }
     }
 
+    /// The open errors of known pupils, per kind: (title, what fixes it, the results).
+    pub fn result_groups(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        &'static str,
+        Vec<&startblok_app::intake::ResultError>,
+    )> {
+        [
+            ("GEEN_TOETSDOEL", "Geen toetsdoel op de afnamedatum", "Stel bij de leerling het toetsdoel in; de resultaten worden dan meteen verwerkt."),
+            ("GEEN_NORM", "Geen norm voor dit vak en deze fase", "Vul de ontbrekende norm in bij Toetsdoelen & normen; de resultaten worden dan meteen verwerkt."),
+            ("GEEN_DLE", "Geen DLE af te leiden", "Boom stuurde geen DLE en er is geen conversietabel voor deze toets. Voeg een conversietabel toe, of negeer het resultaat met een reden."),
+            ("ONGELDIGE_SCORE", "Score niet bruikbaar", "De score is geen getal of valt buiten de conversietabel. Pas de tabel aan, of negeer het resultaat met een reden."),
+        ]
+        .into_iter()
+        .map(|(code, title, hint)| {
+            let items: Vec<&startblok_app::intake::ResultError> =
+                self.intake.result_errors.iter().filter(|e| e.fout == code).collect();
+            (title, hint, items)
+        })
+        .filter(|g| !g.2.is_empty())
+        .collect()
+    }
+
     /// What the user chose or typed at the fix form `key`, kept after a refusal.
     pub fn kept(&self, key: &str) -> &str {
         if self.fout_bij == key {
