@@ -515,7 +515,7 @@ impl App {
             let mut c = self.db.conn().await?;
             leveringen::mark_due(&mut c, scope).await?;
         }
-        let mut schools: HashMap<SchoolId, SchoolCtx> = HashMap::new();
+        let mut schools = HashMap::new();
         let mut run = Run::default();
         loop {
             let at = now();
@@ -528,29 +528,56 @@ impl App {
             if claimed.is_empty() {
                 return Ok(run);
             }
-            for r in &claimed {
-                if let std::collections::hash_map::Entry::Vacant(e) = schools.entry(r.school_id) {
-                    e.insert(self.school_ctx(r.school_id).await?);
-                }
-            }
-            let mut tx = self.db.begin().await?;
-            for r in &claimed {
-                let ctx = schools.get_mut(&r.school_id).expect("loaded above");
-                let was_fout = r.status == "fout";
-                let o = process_one(&mut tx, ctx, r, at).await?;
-                if leveringen::finish(&mut tx, &r.id, r.versie_nr, &o, at).await? {
-                    if o.status == "verwerkt" {
-                        run.verwerkt += 1;
-                        if was_fout {
-                            run.opgelost += 1;
-                        }
-                    } else {
-                        run.fouten += 1;
-                    }
-                }
-            }
-            tx.commit().await.map_err(DbError::from)?;
+            self.process_batch(&claimed, &mut schools, &mut run).await?;
         }
+    }
+
+    /// Processes results claimed earlier (with `leveringen::claim`), as a worker does after its
+    /// claim. Public for the tests of the race with a newer delivery; everything else goes
+    /// through `process_received`.
+    pub async fn process_claimed(&self, claimed: &[Received]) -> AppResult<Run> {
+        let mut run = Run::default();
+        self.process_batch(claimed, &mut HashMap::new(), &mut run)
+            .await?;
+        Ok(run)
+    }
+
+    /// Processes one claimed batch in one transaction. A result that a newer delivery changed
+    /// after the claim is skipped (its new version is due and processed next).
+    async fn process_batch(
+        &self,
+        claimed: &[Received],
+        schools: &mut HashMap<SchoolId, SchoolCtx>,
+        run: &mut Run,
+    ) -> AppResult<()> {
+        for r in claimed {
+            if let std::collections::hash_map::Entry::Vacant(e) = schools.entry(r.school_id) {
+                e.insert(self.school_ctx(r.school_id).await?);
+            }
+        }
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        for r in claimed {
+            if !leveringen::hold(&mut tx, &r.id, r.versie_nr).await? {
+                // Changed by a newer delivery since the claim: that version is due.
+                continue;
+            }
+            let ctx = schools.get_mut(&r.school_id).expect("loaded above");
+            let was_fout = r.status == "fout";
+            let o = process_one(&mut tx, ctx, r, at).await?;
+            if leveringen::finish(&mut tx, &r.id, r.versie_nr, &o, at).await? {
+                if o.status == "verwerkt" {
+                    run.verwerkt += 1;
+                    if was_fout {
+                        run.opgelost += 1;
+                    }
+                } else {
+                    run.fouten += 1;
+                }
+            }
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
     }
 
     async fn school_ctx(&self, school: SchoolId) -> AppResult<SchoolCtx> {

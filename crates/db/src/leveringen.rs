@@ -537,6 +537,25 @@ pub struct Outcome {
     pub resultaat_id: Option<String>,
 }
 
+/// Holds a claimed result for processing inside the caller's transaction, if it is still the
+/// version that was claimed. It is a write, so a newer delivery of the same result (`replace`)
+/// waits for the transaction (a row lock on PostgreSQL, the write lock on SQLite) instead of
+/// slipping in between processing and `finish`: otherwise the pupil's result would be written
+/// for a version that `finish` then refuses, and be left without a received result pointing at
+/// it. Returns false when a newer version came in after the claim (that one is due already) or
+/// when a Beheerder dismissed the error meanwhile (it stays dismissed).
+pub async fn hold(conn: &mut Conn, id: &str, versie_nr: i64) -> Result<bool> {
+    let held = sqlx::query(
+        "UPDATE ontvangen_resultaten SET versie_nr = versie_nr \
+         WHERE id = $1 AND versie_nr = $2 AND te_verwerken = 1",
+    )
+    .bind(id.to_string())
+    .bind(versie_nr)
+    .execute(conn)
+    .await?;
+    Ok(held.rows_affected() == 1)
+}
+
 /// Stores the outcome and ends the claim, if the result is still the version that was
 /// processed (a newer version stays due). Returns whether it was stored.
 pub async fn finish(

@@ -1,0 +1,97 @@
+//! The UWLR intake's processing on SQLite and (when configured) PostgreSQL, where the HTTP
+//! contract tests cannot steer the timing: a worker that claimed a result, a newer delivery that
+//! changes it in the meantime, and another worker that processes the new version first.
+
+use startblok_app::demo::DEMO_LEVERING;
+use startblok_app::{App, Settings};
+use startblok_db::leveringen::{self, Scope};
+use startblok_db::testing::TestDb;
+
+fn app(t: &TestDb) -> App {
+    App::new(t.db.clone(), Settings::new("http://startblok.test"))
+}
+
+async fn count(app: &App, sql: &str) -> i64 {
+    use sqlx::Row;
+    let mut c = app.db.conn().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+/// R00001 of the demo delivery (127700, 10-11-2026) with its DLE 7 changed to `dle`.
+fn changed_delivery(dle: &str) -> String {
+    let first = &DEMO_LEVERING[DEMO_LEVERING.find("key=\"R00001\"").unwrap()..];
+    let old = &first[..first.find("</lr:resultaat>").unwrap()];
+    let new = old.replace(
+        "<oso:waarde>7</oso:waarde>",
+        &format!("<oso:waarde>{dle}</oso:waarde>"),
+    );
+    assert_ne!(old, new);
+    DEMO_LEVERING.replacen(old, &new, 1)
+}
+
+const R00001: &str = "SELECT COUNT(*) FROM resultaten r JOIN pupils p ON p.id = r.pupil_id \
+     WHERE r.herkomst = 'boom' AND p.boom_leerlingnummer = '127700' \
+     AND r.afnamedatum = '2026-11-10' AND r.verwijderd_op IS NULL";
+
+#[tokio::test]
+async fn a_result_changed_after_a_workers_claim_is_shown_once_in_its_newest_version() {
+    for t in TestDb::all().await {
+        let app = app(&t);
+        app.seed_demo().await.unwrap();
+        app.receive_uwlr(DEMO_LEVERING.as_bytes()).await.unwrap();
+        // Worker A claims the whole delivery and is slow.
+        let at = startblok_app::now();
+        let claimed_by_a = {
+            let mut tx = app.db.begin().await.unwrap();
+            let c = leveringen::claim(
+                &mut tx,
+                &Scope::Due,
+                1000,
+                at,
+                at + time::Duration::seconds(30),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            c
+        };
+        assert_eq!(claimed_by_a.len(), 114, "{:?}", t.backend());
+        // Meanwhile Boom sends R00001 again with another DLE; worker B processes that version.
+        app.receive_uwlr(changed_delivery("9").as_bytes())
+            .await
+            .unwrap();
+        let b = app.process_received(&Scope::Due).await.unwrap();
+        assert_eq!(b.verwerkt, 1, "only the new version was free to take");
+        // Now A gets to its batch: the old version of R00001 is no longer A's to process.
+        let a = app.process_claimed(&claimed_by_a).await.unwrap();
+        assert_eq!(a.verwerkt + a.fouten, 113, "{a:?}");
+        // One result on the pupil, in its newest version, and no result without its received
+        // result pointing at it.
+        assert_eq!(count(&app, R00001).await, 1, "{:?}", t.backend());
+        assert_eq!(
+            count(&app, &format!("{R00001} AND r.referentie_dle = '9'")).await,
+            1
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM resultaten WHERE herkomst = 'boom'"
+            )
+            .await,
+            count(
+                &app,
+                "SELECT COUNT(*) FROM ontvangen_resultaten WHERE resultaat_id IS NOT NULL"
+            )
+            .await,
+            "{:?}",
+            t.backend()
+        );
+        let mut c = app.db.conn().await.unwrap();
+        assert_eq!(leveringen::due_count(&mut c).await.unwrap(), 0);
+    }
+}
