@@ -49,6 +49,39 @@ impl Signal {
     }
 }
 
+/// How many messages one koppeling may send per minute (to this process), after which a call is
+/// refused with `Server.TijdelijkNietBeschikbaar` until the quota has room again. It protects the
+/// database and the other schools from a sender caught in a loop; a real sender delivers a few
+/// messages an hour, and a burst of a whole quota is allowed at once. Kept in memory per
+/// process: with several app servers behind a load balancer a koppeling gets a quota on each.
+#[derive(Clone)]
+pub struct Limiter(Arc<governor::DefaultKeyedRateLimiter<String>>);
+
+impl Limiter {
+    pub fn per_minute(n: u32) -> Self {
+        let n = std::num::NonZeroU32::new(n.max(1)).expect("at least 1");
+        Limiter(Arc::new(governor::RateLimiter::keyed(
+            governor::Quota::per_minute(n),
+        )))
+    }
+
+    /// Takes one message from the koppeling's quota; false when it is used up.
+    fn allow(&self, koppeling: &str) -> bool {
+        let ok = self.0.check_key(&koppeling.to_string()).is_ok();
+        // Forget koppelingen whose quota is full again, so the map stays small.
+        if self.0.len() > 1000 {
+            self.0.retain_recent();
+        }
+        ok
+    }
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Limiter")
+    }
+}
+
 /// A refused call: the contract's fault code (`Client.OngeldigBericht`) and a Dutch text for
 /// the sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +114,15 @@ impl IntakeFault {
             code: "Server.TijdelijkNietBeschikbaar",
             text: "Startblok kan het bericht nu niet opslaan. Probeer het later opnieuw; er is \
                    niets van dit bericht bewaard."
+                .into(),
+        }
+    }
+
+    fn te_vaak() -> Self {
+        IntakeFault {
+            code: "Server.TijdelijkNietBeschikbaar",
+            text: "Er komen te veel berichten van deze koppeling achter elkaar binnen. Wacht een \
+                   minuut en verstuur dit bericht dan opnieuw; er is niets van bewaard."
                 .into(),
         }
     }
@@ -359,6 +401,9 @@ impl App {
                 return Err((IntakeFault::tijdelijk(), None));
             }
         };
+        if !self.uwlr_limiter.allow(&k.id) {
+            return Err((IntakeFault::te_vaak(), Some(k.id.clone())));
+        }
         let rows = received_rows(&req);
         self.store_levering(&k, &req, &rows, text, sha, at)
             .await

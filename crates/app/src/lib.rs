@@ -42,6 +42,8 @@ pub struct Settings {
     pub uwlr_body_limit: usize,
     /// How long the raw body of a UWLR delivery is kept.
     pub uwlr_bewaartermijn: Duration,
+    /// How many UWLR messages one koppeling may send per minute (see `intake::Limiter`).
+    pub uwlr_per_minuut: u32,
 }
 
 impl Settings {
@@ -53,6 +55,7 @@ impl Settings {
             link_valid_for: Duration::days(7),
             uwlr_body_limit: 32 * 1024 * 1024,
             uwlr_bewaartermijn: Duration::days(90),
+            uwlr_per_minuut: 120,
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct App {
     pub mailer: mail::Mailer,
     /// Wakes the worker that processes received UWLR results.
     pub intake: intake::Signal,
+    /// The UWLR intake's quota per koppeling, shared by the app's clones.
+    pub uwlr_limiter: intake::Limiter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,10 +169,11 @@ impl App {
     pub fn new(db: Db, settings: Settings) -> Self {
         App {
             db,
-            settings,
             jobs: edexml_import::Jobs::default(),
             mailer: mail::Mailer::memory(),
             intake: intake::Signal::default(),
+            uwlr_limiter: intake::Limiter::per_minute(settings.uwlr_per_minuut),
+            settings,
         }
     }
 

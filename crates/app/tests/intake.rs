@@ -95,3 +95,65 @@ async fn a_result_changed_after_a_workers_claim_is_shown_once_in_its_newest_vers
         assert_eq!(leveringen::due_count(&mut c).await.unwrap(), 0);
     }
 }
+
+#[tokio::test]
+async fn a_koppeling_that_sends_too_often_is_told_to_wait_and_other_schools_are_not() {
+    for t in TestDb::all().await {
+        let mut settings = Settings::new("http://startblok.test");
+        settings.uwlr_per_minuut = 3;
+        let app = App::new(t.db.clone(), settings);
+        app.seed_demo().await.unwrap();
+        for _ in 0..3 {
+            app.receive_uwlr(DEMO_LEVERING.as_bytes()).await.unwrap();
+        }
+        let fault = app
+            .receive_uwlr(changed_delivery("9").as_bytes())
+            .await
+            .expect_err("the fourth message within a minute");
+        assert_eq!(fault.code, "Server.TijdelijkNietBeschikbaar");
+        assert!(fault.text.contains("Wacht een minuut"), "{}", fault.text);
+        // Nothing of it is stored, and the refusal is logged for the koppeling.
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM leveringen").await, 3);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM ontvangen_resultaten WHERE versie_nr > 1"
+            )
+            .await,
+            0
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM uwlr_weigeringen WHERE koppeling_id IS NOT NULL \
+                 AND foutcode = 'Server.TijdelijkNietBeschikbaar'"
+            )
+            .await,
+            1
+        );
+        // Another school's koppeling has its own quota.
+        let other = app
+            .create_school(
+                "De Brug",
+                &"12AB-00".parse().unwrap(),
+                None,
+                &startblok_app::Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let key = app
+            .activate_koppeling(other.id, "boom", &startblok_app::Actor::cli())
+            .await
+            .unwrap();
+        let theirs = DEMO_LEVERING
+            .replace(
+                "<lr:brincode>99ZZ</lr:brincode>",
+                "<lr:brincode>12AB</lr:brincode>",
+            )
+            .replace(
+                "khasgdkj76&amp;g7dA%$gjhsdd",
+                &key.reveal().replace('&', "&amp;"),
+            );
+        app.receive_uwlr(theirs.as_bytes()).await.unwrap();
+    }
+}
