@@ -118,6 +118,15 @@ impl IntakeFault {
         }
     }
 
+    pub fn druk() -> Self {
+        IntakeFault {
+            code: "Server.TijdelijkNietBeschikbaar",
+            text: "Startblok ontvangt nu veel berichten tegelijk. Verstuur dit bericht over een \
+                   paar minuten opnieuw; er is niets van bewaard."
+                .into(),
+        }
+    }
+
     fn te_vaak() -> Self {
         IntakeFault {
             code: "Server.TijdelijkNietBeschikbaar",
@@ -236,9 +245,9 @@ impl Gegevens {
 
 /// The results of a request as rows to store, by identity (a later element with the same
 /// identity in one message replaces an earlier one).
-fn received_rows(req: &uwlr::Request) -> Vec<NewReceived> {
+fn received_rows(req: &uwlr::Request) -> Result<Vec<NewReceived>, IntakeFault> {
     let mut order: Vec<Identity> = Vec::new();
-    let mut by_id: HashMap<Identity, NewReceived> = HashMap::new();
+    let mut by_id: HashMap<Identity, (String, NewReceived)> = HashMap::new();
     for afname in &req.toetsafnames {
         for r in &afname.resultaten {
             let versie = r.versie.clone().unwrap_or_default();
@@ -287,12 +296,43 @@ fn received_rows(req: &uwlr::Request) -> Vec<NewReceived> {
                 inhoud_sha256: g.inhoud_sha256(),
                 gegevens: serde_json::to_string(&g).expect("plain data serialises"),
             };
-            if by_id.insert(identity.clone(), row).is_none() {
-                order.push(identity);
+            match by_id.get(&identity) {
+                None => {
+                    by_id.insert(identity.clone(), (r.key.clone(), row));
+                    order.push(identity);
+                }
+                // The same result twice: stored once.
+                Some((_, first)) if first.inhoud_sha256 == row.inhoud_sha256 => {}
+                // Two different outcomes of one afname: which one holds is not ours to guess.
+                Some((first_key, _)) => {
+                    return Err(uwlr::Fault::OngeldigBericht(format!(
+                        "Resultaat '{}' en resultaat '{first_key}' gaan over dezelfde afname \
+                         (leerlingid {}, toetscode {}, versie {}, onderdeel {}, afnamedatum {}) \
+                         maar verschillen. Stuur per afname één resultaat.",
+                        r.key,
+                        identity.leerlingid,
+                        identity.toetscode,
+                        if identity.versie.is_empty() {
+                            "-"
+                        } else {
+                            &identity.versie
+                        },
+                        if identity.onderdeel.is_empty() {
+                            "-"
+                        } else {
+                            &identity.onderdeel
+                        },
+                        identity.afnamedatum
+                    ))
+                    .into());
+                }
             }
         }
     }
-    order.into_iter().filter_map(|i| by_id.remove(&i)).collect()
+    Ok(order
+        .into_iter()
+        .filter_map(|i| by_id.remove(&i).map(|(_, row)| row))
+        .collect())
 }
 
 /// What processing needs of one school, read once per run.
@@ -320,28 +360,36 @@ impl App {
         let sha = sha256_hex(body);
         let result = self.receive_checked(body, &sha).await;
         if let Err((fault, koppeling)) = &result {
-            tracing::warn!(
-                foutcode = fault.code,
-                grootte = body.len(),
-                sha256 = %sha,
-                koppeling = koppeling.as_deref().unwrap_or("-"),
-                "UWLR-bericht geweigerd"
-            );
-            if let Ok(mut c) = self.db.conn().await {
-                let _ = leveringen::log_refusal(
-                    &mut c,
-                    koppeling.as_deref(),
-                    fault.code,
-                    body.len() as i64,
-                    &sha,
-                    now(),
-                )
+            self.log_uwlr_refusal(fault, koppeling.as_deref(), body.len(), &sha)
                 .await;
-            }
         }
         let receipt = result.map_err(|(f, _)| f)?;
         self.intake.wake();
         Ok(receipt)
+    }
+
+    /// Logs a refused UWLR call (a log line and a row in `uwlr_weigeringen`): time, koppeling
+    /// if known, fault code, size and SHA-256 (empty when the body was not read whole). Never
+    /// the body. For refusals before the app sees the message too (size, SOAPAction, a full
+    /// house).
+    pub async fn log_uwlr_refusal(
+        &self,
+        fault: &IntakeFault,
+        koppeling: Option<&str>,
+        size: usize,
+        sha: &str,
+    ) {
+        tracing::warn!(
+            foutcode = fault.code,
+            grootte = size,
+            sha256 = %sha,
+            koppeling = koppeling.unwrap_or("-"),
+            "UWLR-bericht geweigerd"
+        );
+        if let Ok(mut c) = self.db.conn().await {
+            let _ = leveringen::log_refusal(&mut c, koppeling, fault.code, size as i64, sha, now())
+                .await;
+        }
     }
 
     async fn receive_checked(
@@ -360,9 +408,15 @@ impl App {
                 None,
             )
         })?;
-        if text.contains('\0') {
+        // Characters XML 1.0 does not allow (quick-xml does not check text for them).
+        if text.chars().any(|c| {
+            matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+        }) {
             return Err((
-                uwlr::Fault::OngeldigBericht("Het bericht is geen geldige XML.".into()).into(),
+                uwlr::Fault::OngeldigBericht(
+                    "Het bericht bevat een teken dat in XML niet mag (een stuurteken).".into(),
+                )
+                .into(),
                 None,
             ));
         }
@@ -404,7 +458,7 @@ impl App {
         if !self.uwlr_limiter.allow(&k.id) {
             return Err((IntakeFault::te_vaak(), Some(k.id.clone())));
         }
-        let rows = received_rows(&req);
+        let rows = received_rows(&req).map_err(|f| (f, Some(k.id.clone())))?;
         self.store_levering(&k, &req, &rows, text, sha, at)
             .await
             .map_err(|e| {
@@ -602,23 +656,30 @@ impl App {
         }
         let at = now();
         let mut tx = self.db.begin().await?;
-        for r in claimed {
-            if !leveringen::hold(&mut tx, &r.id, r.versie_nr).await? {
-                // Changed by a newer delivery since the claim: that version is due.
-                continue;
-            }
+        let held = leveringen::hold(&mut tx, claimed).await?;
+        let mut outcomes = Vec::with_capacity(held.len());
+        let mut new_rows = Vec::new();
+        for r in claimed.iter().filter(|r| held.contains(&r.id)) {
             let ctx = schools.get_mut(&r.school_id).expect("loaded above");
-            let was_fout = r.status == "fout";
-            let o = process_one(&mut tx, ctx, r, at).await?;
-            if leveringen::finish(&mut tx, &r.id, r.versie_nr, &o, at).await? {
-                if o.status == "verwerkt" {
-                    run.verwerkt += 1;
-                    if was_fout {
-                        run.opgelost += 1;
-                    }
-                } else {
-                    run.fouten += 1;
+            let (o, new_row) = process_one(&mut tx, ctx, r, at).await?;
+            if let Some(row) = new_row {
+                new_rows.push((r.school_id, row));
+            }
+            outcomes.push((r, o));
+        }
+        let refs: Vec<_> = new_rows.iter().map(|(s, row)| (*s, row)).collect();
+        resultaten::insert_many(&mut tx, &refs, at).await?;
+        let done: Vec<_> = outcomes.iter().map(|(r, o)| (*r, o)).collect();
+        // Held above, so no version can have changed; counted from what was stored all the same.
+        let stored = leveringen::finish(&mut tx, &done, at).await?;
+        for (r, o) in outcomes.iter().filter(|(r, _)| stored.contains(&r.id)) {
+            if o.status == "verwerkt" {
+                run.verwerkt += 1;
+                if r.status == "fout" {
+                    run.opgelost += 1;
                 }
+            } else {
+                run.fouten += 1;
             }
         }
         tx.commit().await.map_err(DbError::from)?;
@@ -653,13 +714,14 @@ impl App {
     }
 }
 
-/// Steps 1–6 of the contract for one received result, storing what it shows.
+/// Steps 1–6 of the contract for one received result. A result shown before is updated (or
+/// taken away) here; a new one is returned for the caller to insert with the rest of the batch.
 async fn process_one(
     tx: &mut startblok_db::Conn,
     ctx: &mut SchoolCtx,
     r: &Received,
     at: time::OffsetDateTime,
-) -> AppResult<Outcome> {
+) -> AppResult<(Outcome, Option<Resultaat>)> {
     let g = Gegevens::parse(&r.gegevens)?;
     let school = r.school_id;
     let id = &r.identity;
@@ -691,12 +753,13 @@ async fn process_one(
         if let Some(old) = &r.resultaat_id {
             resultaten::remove(tx, school, old, None, at).await?;
         }
-        return Ok(Outcome {
+        let o = Outcome {
             status: "fout".into(),
             fout: Some(LEERLING_NIET_GEVONDEN.into()),
             pupil_id: None,
             resultaat_id: None,
-        });
+        };
+        return Ok((o, None));
     };
     // 2. The test, by (toetscode, versie) and onderdeel, with a vak.
     let toets = ctx
@@ -751,17 +814,18 @@ async fn process_one(
         }
         derived(&process(&row, &ctx.timelines[&pupil.id], &ctx.data))
     };
-    if r.resultaat_id.is_some() {
-        resultaten::update_received(tx, school, &row, at).await?;
-    } else {
-        resultaten::insert(tx, school, &row, at).await?;
-    }
-    Ok(Outcome {
+    let o = Outcome {
         status: row.derived.status.clone(),
         fout: row.derived.fout.clone(),
         pupil_id: Some(pupil.id.clone()),
-        resultaat_id: Some(row.id),
-    })
+        resultaat_id: Some(row.id.clone()),
+    };
+    if r.resultaat_id.is_some() {
+        resultaten::update_received(tx, school, &row, at).await?;
+        Ok((o, None))
+    } else {
+        Ok((o, Some(row)))
+    }
 }
 
 /// An unknown Boom-leerlingnummer with its open results (fix: pick the pupil).

@@ -44,6 +44,9 @@ pub struct Settings {
     pub uwlr_bewaartermijn: Duration,
     /// How many UWLR messages one koppeling may send per minute (see `intake::Limiter`).
     pub uwlr_per_minuut: u32,
+    /// How many UWLR messages this process reads and stores at once; more wait (up to 30 s).
+    /// Bounds memory: a message of up to `uwlr_body_limit` is held whole while it is read.
+    pub uwlr_gelijktijdig: usize,
 }
 
 impl Settings {
@@ -56,6 +59,7 @@ impl Settings {
             uwlr_body_limit: 32 * 1024 * 1024,
             uwlr_bewaartermijn: Duration::days(90),
             uwlr_per_minuut: 120,
+            uwlr_gelijktijdig: 4,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct App {
     pub intake: intake::Signal,
     /// The UWLR intake's quota per koppeling, shared by the app's clones.
     pub uwlr_limiter: intake::Limiter,
+    /// Places for UWLR messages being read and stored (`Settings::uwlr_gelijktijdig`).
+    pub uwlr_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +179,9 @@ impl App {
             mailer: mail::Mailer::memory(),
             intake: intake::Signal::default(),
             uwlr_limiter: intake::Limiter::per_minute(settings.uwlr_per_minuut),
+            uwlr_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                settings.uwlr_gelijktijdig.max(1),
+            )),
             settings,
         }
     }

@@ -157,3 +157,38 @@ async fn a_koppeling_that_sends_too_often_is_told_to_wait_and_other_schools_are_
         app.receive_uwlr(theirs.as_bytes()).await.unwrap();
     }
 }
+
+/// Found by a hostile test of the endpoint: two different results for one afname in one
+/// message lost one of them silently, and control characters were stored and shown raw.
+#[tokio::test]
+async fn a_message_with_two_outcomes_of_one_afname_or_control_characters_is_refused_whole() {
+    for t in TestDb::all().await {
+        let app = app(&t);
+        app.seed_demo().await.unwrap();
+        // R00001 sent twice with another key: the same content is stored once...
+        let first = &DEMO_LEVERING[DEMO_LEVERING.find("<lr:resultaat key=\"R00001\"").unwrap()..];
+        let r1 = &first[..first.find("</lr:resultaat>").unwrap() + "</lr:resultaat>".len()];
+        let twice =
+            DEMO_LEVERING.replacen(r1, &format!("{r1}{}", r1.replace("R00001", "X00001")), 1);
+        let receipt = app.receive_uwlr(twice.as_bytes()).await.unwrap();
+        assert_eq!((receipt.aantal, receipt.nieuw), (115, 114));
+        // ...and with another DLE it is refused, naming both keys, and nothing is stored.
+        let other = r1
+            .replace("R00001", "X00002")
+            .replace("<oso:waarde>7</oso:waarde>", "<oso:waarde>9</oso:waarde>");
+        let differ = DEMO_LEVERING.replacen(r1, &format!("{r1}{other}"), 1);
+        let fault = app.receive_uwlr(differ.as_bytes()).await.unwrap_err();
+        assert_eq!(fault.code, "Client.OngeldigBericht");
+        assert!(
+            fault.text.contains("'X00002'") && fault.text.contains("'R00001'"),
+            "{}",
+            fault.text
+        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM leveringen").await, 1);
+        let control = DEMO_LEVERING.replacen("127700", "1277\u{1}00", 1);
+        let fault = app.receive_uwlr(control.as_bytes()).await.unwrap_err();
+        assert_eq!(fault.code, "Client.OngeldigBericht");
+        assert!(fault.text.contains("stuurteken"), "{}", fault.text);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM leveringen").await, 1);
+    }
+}

@@ -7,14 +7,14 @@
 //! share a database never take the same row at once. A claim that is not finished (a crash)
 //! runs out and the row is taken again; processing is idempotent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use startblok_domain::SchoolId;
 use time::OffsetDateTime;
 
-use crate::support::{opt_text, opt_ts, text, ts};
+use crate::support::{opt_text, opt_ts, rows_per_insert, text, ts};
 use crate::{Conn, Result, format_ts};
 
 fn is_postgres(conn: &Conn) -> bool {
@@ -284,7 +284,7 @@ pub async fn insert_new(
     const COLS: usize = 15;
     let mut stored = Vec::with_capacity(rows.len());
     let at = format_ts(now);
-    for chunk in rows.chunks(200) {
+    for chunk in rows.chunks(rows_per_insert(conn)) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * COLS;
@@ -537,49 +537,85 @@ pub struct Outcome {
     pub resultaat_id: Option<String>,
 }
 
-/// Holds a claimed result for processing inside the caller's transaction, if it is still the
-/// version that was claimed. It is a write, so a newer delivery of the same result (`replace`)
-/// waits for the transaction (a row lock on PostgreSQL, the write lock on SQLite) instead of
-/// slipping in between processing and `finish`: otherwise the pupil's result would be written
-/// for a version that `finish` then refuses, and be left without a received result pointing at
-/// it. Returns false when a newer version came in after the claim (that one is due already) or
-/// when a Beheerder dismissed the error meanwhile (it stays dismissed).
-pub async fn hold(conn: &mut Conn, id: &str, versie_nr: i64) -> Result<bool> {
-    let held = sqlx::query(
-        "UPDATE ontvangen_resultaten SET versie_nr = versie_nr \
-         WHERE id = $1 AND versie_nr = $2 AND te_verwerken = 1",
-    )
-    .bind(id.to_string())
-    .bind(versie_nr)
-    .execute(conn)
-    .await?;
-    Ok(held.rows_affected() == 1)
+/// Holds claimed results for processing inside the caller's transaction, those that are still
+/// the version that was claimed; returns their ids. It is a write, so a newer delivery of the
+/// same result (`replace`) waits for the transaction (row locks on PostgreSQL, the write lock on
+/// SQLite) instead of slipping in between processing and `finish`: otherwise the pupil's result
+/// would be written for a version that `finish` then refuses, and be left without a received
+/// result pointing at it. A result left out changed after the claim (the newer version is due
+/// already) or was dismissed by a Beheerder meanwhile (it stays dismissed).
+pub async fn hold(conn: &mut Conn, claimed: &[Received]) -> Result<HashSet<String>> {
+    let mut held = HashSet::with_capacity(claimed.len());
+    for chunk in claimed.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE ontvangen_resultaten SET versie_nr = versie_nr \
+             WHERE te_verwerken = 1 AND id IN ({}) RETURNING id, versie_nr",
+            marks.join(", ")
+        )));
+        for r in chunk {
+            q = q.bind(r.id.clone());
+        }
+        let versions: HashMap<String, i64> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| Ok((text(row, "id")?, int(row, "versie_nr")?)))
+            .collect::<Result<_>>()?;
+        held.extend(
+            chunk
+                .iter()
+                .filter(|r| versions.get(&r.id) == Some(&r.versie_nr))
+                .map(|r| r.id.clone()),
+        );
+    }
+    Ok(held)
 }
 
-/// Stores the outcome and ends the claim, if the result is still the version that was
-/// processed (a newer version stays due). Returns whether it was stored.
+/// Stores the outcomes and ends the claims, of the results that are still the version that was
+/// processed (a newer version stays due). One statement per 200 results (`UPDATE … FROM
+/// (VALUES …)`, on both databases). Returns the ids stored.
 pub async fn finish(
     conn: &mut Conn,
-    id: &str,
-    versie_nr: i64,
-    o: &Outcome,
+    done: &[(&Received, &Outcome)],
     now: OffsetDateTime,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE ontvangen_resultaten SET te_verwerken = 0, geclaimd_tot = NULL, status = $1, \
-         fout = $2, pupil_id = $3, resultaat_id = $4, verwerkt_op = $5, genegeerd_reden = NULL \
-         WHERE id = $6 AND versie_nr = $7",
-    )
-    .bind(o.status.clone())
-    .bind(o.fout.clone())
-    .bind(o.pupil_id.clone())
-    .bind(o.resultaat_id.clone())
-    .bind(format_ts(now))
-    .bind(id.to_string())
-    .bind(versie_nr)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+) -> Result<HashSet<String>> {
+    const N: usize = 6;
+    let at = format_ts(now);
+    let mut stored = HashSet::with_capacity(done.len());
+    for chunk in done.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=N).map(|c| format!("${}", 1 + i * N + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        // VALUES columns are column1… on both databases.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE ontvangen_resultaten SET te_verwerken = 0, geclaimd_tot = NULL, \
+             status = v.column3, fout = v.column4, pupil_id = v.column5, \
+             resultaat_id = v.column6, verwerkt_op = $1, genegeerd_reden = NULL \
+             FROM (VALUES {}) AS v \
+             WHERE ontvangen_resultaten.id = v.column1 \
+             AND ontvangen_resultaten.versie_nr = v.column2 \
+             RETURNING ontvangen_resultaten.id",
+            values.join(", ")
+        )))
+        .bind(at.clone());
+        for (r, o) in chunk {
+            q = q
+                .bind(r.id.clone())
+                .bind(r.versie_nr)
+                .bind(o.status.clone())
+                .bind(o.fout.clone())
+                .bind(o.pupil_id.clone())
+                .bind(o.resultaat_id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            stored.insert(text(&row, "id")?);
+        }
+    }
+    Ok(stored)
 }
 
 /// Ends a claim without an outcome (the result stays due).

@@ -7,7 +7,7 @@ use startblok_domain::SchoolId;
 use time::{Date, OffsetDateTime};
 
 use crate::pupils::{format_date, parse_date};
-use crate::support::{opt_text, text, ts};
+use crate::support::{opt_text, rows_per_insert, text, ts};
 use crate::{Conn, DbError, Result, format_ts};
 
 /// A result row. The measured part is what was entered or received; the derived part is what
@@ -106,40 +106,60 @@ pub async fn insert(
     r: &Resultaat,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let d = &r.derived;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO resultaten ({COLS}, school_id) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-          $20, $21, $22, $23, $24, $25, $26)"
-    )))
-    .bind(r.id.clone())
-    .bind(r.pupil_id.clone())
-    .bind(r.herkomst.clone())
-    .bind(r.vak_id.clone())
-    .bind(r.toets_id.clone())
-    .bind(r.toetsnaam.clone())
-    .bind(r.onderdeel.clone())
-    .bind(format_date(r.afnamedatum))
-    .bind(r.score.clone())
-    .bind(r.vaardigheidsscore.clone())
-    .bind(r.referentie_dle.clone())
-    .bind(r.referentie_fn.clone())
-    .bind(d.dle.clone())
-    .bind(d.dle_tenths)
-    .bind(d.dle_bron.clone())
-    .bind(d.fase)
-    .bind(d.toetsdoel_id.clone())
-    .bind(d.norm_ondergrens_tenths)
-    .bind(d.norm_streef_tenths)
-    .bind(d.oordeel.clone())
-    .bind(d.status.clone())
-    .bind(d.fout.clone())
-    .bind(format_ts(now))
-    .bind(r.ingevoerd_door.clone())
-    .bind(format_ts(r.created_at))
-    .bind(school.to_string())
-    .execute(conn)
-    .await?;
+    insert_many(conn, &[(school, r)], now).await
+}
+
+/// Stores new results, several to a statement (the UWLR intake writes a claimed batch at once).
+pub async fn insert_many(
+    conn: &mut Conn,
+    rows: &[(SchoolId, &Resultaat)],
+    now: OffsetDateTime,
+) -> Result<()> {
+    const N: usize = 26;
+    let at = format_ts(now);
+    for chunk in rows.chunks(rows_per_insert(conn)) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=N).map(|c| format!("${}", i * N + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO resultaten ({COLS}, school_id) VALUES {}",
+            values.join(", ")
+        )));
+        for (school, r) in chunk {
+            let d = &r.derived;
+            q = q
+                .bind(r.id.clone())
+                .bind(r.pupil_id.clone())
+                .bind(r.herkomst.clone())
+                .bind(r.vak_id.clone())
+                .bind(r.toets_id.clone())
+                .bind(r.toetsnaam.clone())
+                .bind(r.onderdeel.clone())
+                .bind(format_date(r.afnamedatum))
+                .bind(r.score.clone())
+                .bind(r.vaardigheidsscore.clone())
+                .bind(r.referentie_dle.clone())
+                .bind(r.referentie_fn.clone())
+                .bind(d.dle.clone())
+                .bind(d.dle_tenths)
+                .bind(d.dle_bron.clone())
+                .bind(d.fase)
+                .bind(d.toetsdoel_id.clone())
+                .bind(d.norm_ondergrens_tenths)
+                .bind(d.norm_streef_tenths)
+                .bind(d.oordeel.clone())
+                .bind(d.status.clone())
+                .bind(d.fout.clone())
+                .bind(at.clone())
+                .bind(r.ingevoerd_door.clone())
+                .bind(format_ts(r.created_at))
+                .bind(school.to_string());
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -112,3 +112,14 @@ pub(crate) async fn schema_outline(db: &Db) -> Result<Vec<(String, Vec<(String, 
     }
     Ok(out)
 }
+
+/// How many rows one multi-row INSERT carries. Measured (benches/uwlr_intake.rs): on PostgreSQL
+/// every statement is a round trip, so big statements win; on SQLite (in process) a statement of
+/// a few hundred rows binds thousands of arguments and is slower than several small ones.
+pub(crate) fn rows_per_insert(conn: &crate::Conn) -> usize {
+    if conn.backend_name() == "PostgreSQL" {
+        200
+    } else {
+        10
+    }
+}

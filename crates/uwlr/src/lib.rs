@@ -2,12 +2,15 @@
 //! request in, typed data or a precise fault out; the `leerresultaten_bevestiging` and SOAP faults
 //! written. No database, no HTTP.
 //!
-//! The reader is one pass of quick-xml events with a path of local names; the elements that
-//! decide what a message is (`Envelope`, `autorisatie`, `leerresultaten_verzoek`) are also
-//! matched on their namespace, so any prefix and default namespaces work. It follows the
-//! contract's tolerance: element order is free, keys are trimmed and otherwise opaque (leading
-//! zeros kept), a score is kept as sent, unknown elements are passed over, a missing `xsdversie`
-//! counts as 2.2. A DOCTYPE or entity declaration is refused.
+//! The reader is one pass of quick-xml events with a path of local names. Every element is
+//! matched on its namespace too (any prefix and default namespaces work): SOAP for the envelope,
+//! the autorisatie namespace in the header, the leerresultaten and OSO namespaces in the body. An
+//! element in any other namespace is a vendor extension and is passed over with everything in
+//! it, so it can never stand in for a real field. It follows the contract's tolerance: element
+//! order is free, keys are trimmed and otherwise opaque (leading zeros kept), a score is kept as
+//! sent, unknown elements are passed over, a missing `xsdversie` counts as 2.2. A DOCTYPE or
+//! entity declaration, duplicate attributes, content after the envelope and values longer than
+//! their limit (`max_len`) are refused.
 
 pub mod client;
 
@@ -18,6 +21,22 @@ use quick_xml::reader::NsReader;
 pub const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const NS_AUTORISATIE: &str = "http://www.edustandaard.nl/leerresultaten/2/autorisatie";
 pub const NS_LEERRESULTATEN: &str = "http://www.edustandaard.nl/leerresultaten/2/leerresultaten";
+/// The OSO gegevensset's namespaces (`…/oso_gegevensset/1.2/dossier` in UWLR 2.2); any version
+/// is read, for senders on another OSO release.
+pub const NS_OSO_PREFIX: &str = "http://www.edustandaard.nl/oso_gegevensset/";
+
+/// The longest value accepted for an element or attribute, in characters. The parts of a result's
+/// identity are short codes (and, together, must fit a database index); names and scores are
+/// short text; `anderresultaat` is kept raw and may be longer.
+pub fn max_len(local: &str) -> usize {
+    match local {
+        "leerlingid" | "toetscode" | "versie" | "toetsonderdeelcode" | "afnamedatum" | "key"
+        | "brincode" | "dependancecode" | "schoolkey" | "xsdversie" | "schooljaar" => 100,
+        "eckid" | "autorisatiesleutel" | "klantcode" | "klantnaam" => 300,
+        "anderresultaat" => 100_000,
+        _ => 2_000,
+    }
+}
 
 /// Deeper nesting than this is refused (a real message is about 10 levels deep).
 pub const MAX_DEPTH: usize = 64;
@@ -172,17 +191,43 @@ fn is_date(s: &str) -> bool {
     }
 }
 
+/// An unprefixed attribute (as the schema has them; `x:key` is somebody else's).
 fn attr(e: &BytesStart, name: &[u8]) -> Result<Option<String>, Fault> {
-    for a in e.attributes().flatten() {
-        if a.key.local_name().as_ref() == name {
+    for a in e.attributes() {
+        let a = a.map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
+        if a.key.as_ref() == name {
             let raw =
                 std::str::from_utf8(&a.value).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
             let value = quick_xml::escape::unescape(raw)
                 .map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
-            return Ok(some(xml_trim(&value).to_string()));
+            let value = xml_trim(&value);
+            if value.chars().count() > max_len("key") {
+                return Err(refuse(format!(
+                    "Het attribuut {} is langer dan {} tekens.",
+                    String::from_utf8_lossy(name),
+                    max_len("key")
+                )));
+            }
+            return Ok(some(value.to_string()));
         }
     }
     Ok(None)
+}
+
+/// Whether an element is in a namespace this message type uses where it stands: SOAP outside
+/// the body's content, autorisatie inside the header's, leerresultaten or OSO inside the verzoek.
+fn ns_known(ns: &ResolveResult, in_verzoek: bool, in_aut: bool) -> bool {
+    let ResolveResult::Bound(n) = ns else {
+        return false;
+    };
+    let n = n.as_ref();
+    if in_verzoek {
+        n == NS_LEERRESULTATEN.as_bytes() || n.starts_with(NS_OSO_PREFIX.as_bytes())
+    } else if in_aut {
+        n == NS_AUTORISATIE.as_bytes()
+    } else {
+        true
+    }
 }
 
 /// Parses a `BrengLeerresultaten` request (a SOAP 1.1 envelope). The header's presence and
@@ -204,6 +249,9 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
     let mut toets: Option<Toets> = None;
     let mut onderdeel: Option<(String, Option<String>)> = None;
     let mut in_header_aut = false;
+    // Depth of a foreign element being passed over with its content.
+    let mut skipping: Option<usize> = None;
+    let mut done = false;
 
     loop {
         buf.clear();
@@ -220,7 +268,32 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
+                // Every attribute read once: duplicates and bad syntax are refused.
+                for a in e.attributes() {
+                    a.map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
+                }
+                if done {
+                    return Err(refuse(
+                        "Na het einde van soap:Envelope mag niets meer volgen.",
+                    ));
+                }
+                if skipping.is_some() {
+                    if !empty {
+                        path.push(String::new());
+                    }
+                    continue;
+                }
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let in_verzoek = seen_verzoek && path.iter().any(|p| p == "leerresultaten_verzoek");
+                if !path.is_empty() && !ns_known(&ns, in_verzoek, in_header_aut) {
+                    // A vendor extension: passed over with everything in it.
+                    if !empty {
+                        skipping = Some(path.len());
+                        path.push(String::new());
+                    }
+                    text.clear();
+                    continue;
+                }
                 if path.is_empty() {
                     if local != "Envelope" || !ns_is(NS_SOAP) {
                         return Err(refuse(
@@ -294,13 +367,28 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
             Event::Text(t) => {
                 let s =
                     std::str::from_utf8(&t).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
-                text.push_str(s);
+                if done && !xml_trim(s).is_empty() {
+                    return Err(refuse(
+                        "Na het einde van soap:Envelope mag niets meer volgen.",
+                    ));
+                }
+                if skipping.is_none() {
+                    text.push_str(s);
+                }
             }
             Event::CData(t) => {
                 let s =
                     std::str::from_utf8(&t).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
-                text.push_str(s);
+                if done {
+                    return Err(refuse(
+                        "Na het einde van soap:Envelope mag niets meer volgen.",
+                    ));
+                }
+                if skipping.is_none() {
+                    text.push_str(s);
+                }
             }
+            Event::GeneralRef(_) if skipping.is_some() => {}
             Event::GeneralRef(r) => {
                 let c = match r
                     .resolve_char_ref()
@@ -324,7 +412,23 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
             }
             Event::End(_) => {
                 let local = path.pop().unwrap_or_default();
+                if path.is_empty() {
+                    done = true;
+                }
+                if let Some(depth) = skipping {
+                    if path.len() == depth {
+                        skipping = None;
+                        text.clear();
+                    }
+                    continue;
+                }
                 let value = xml_trim(&text).to_string();
+                if value.chars().count() > max_len(&local) {
+                    return Err(refuse(format!(
+                        "{local} is langer dan {} tekens.",
+                        max_len(&local)
+                    )));
+                }
                 close(
                     &local,
                     &path,

@@ -165,6 +165,108 @@ fn every_refusal_of_the_contract_gives_its_fault() {
     assert_eq!(f.code(), "Client.XsdVersieOngeldig");
 }
 
+/// Elements in another namespace are vendor extensions: passed over with their content, so one
+/// can never stand in for a real field (found by a hostile test of the endpoint).
+#[test]
+fn elements_and_attributes_in_other_namespaces_never_stand_in_for_real_fields() {
+    let with =
+        |r: &str| parse(message(SCHOOL, &format!("{TOETSEN}{}", afnames(r))).as_bytes()).unwrap();
+    let base = resultaat("1", "T1");
+    // A foreign afnamedatum, score and key attribute next to the real ones.
+    let r = with(
+        &base
+            .replace(
+                "<lr:score>6.0</lr:score>",
+                "<lr:score>6.0</lr:score><x:score xmlns:x=\"urn:vendor\">55</x:score>\
+         <x:afnamedatum xmlns:x=\"urn:vendor\">1999-01-01</x:afnamedatum>",
+            )
+            .replace("key=\"1\"", "key=\"1\" x:key=\"99\" xmlns:x=\"urn:vendor\""),
+    );
+    let got = &r.toetsafnames[0].resultaten[0];
+    assert_eq!(got.score.as_deref(), Some("6.0"));
+    assert_eq!(got.afnamedatum, "2026-11-10");
+    assert_eq!(got.key, "1");
+    // A foreign leerlingid after the real one, and a foreign resultaat.
+    let msg = message(SCHOOL, &format!("{TOETSEN}{}", afnames(&format!(
+        "{base}<e:resultaat xmlns:e=\"urn:evil\" key=\"2\"><e:toetscode>T1</e:toetscode></e:resultaat>"
+    ))))
+    .replace(
+        "<lr:leerlingid> 00127 </lr:leerlingid>",
+        "<lr:leerlingid> 00127 </lr:leerlingid><e:leerlingid xmlns:e=\"urn:evil\">999999</e:leerlingid>",
+    );
+    let r = parse(msg.as_bytes()).unwrap();
+    assert_eq!(r.toetsafnames[0].leerlingid, "00127");
+    assert_eq!(r.toetsafnames[0].resultaten.len(), 1);
+    // A referentiescore's waarde in a vendor namespace inside the OSO one.
+    let oso = base.replace(
+        "<lr:score>6.0</lr:score>",
+        "<lr:osoresultaat><oso:referentiescore><oso:codereferentiescore>DLE</oso:codereferentiescore>\
+         <oso:waarde>7</oso:waarde><v:waarde xmlns:v=\"urn:vendor\">55</v:waarde></oso:referentiescore></lr:osoresultaat>",
+    );
+    let r = with(&oso);
+    assert_eq!(
+        r.toetsafnames[0].resultaten[0].referentiescores[0].waarde,
+        "7"
+    );
+    // The school and the key rebound to another namespace are not the school and the key.
+    let msg = message(SCHOOL, &format!("{TOETSEN}{}", afnames(&base)))
+        .replace("<lr:school>", "<lr:school xmlns:lr=\"urn:evil\">");
+    let r = parse(msg.as_bytes());
+    assert!(
+        !matches!(&r, Ok(req) if req.school.brincode.is_some()),
+        "{r:?}"
+    );
+    let msg = message(SCHOOL, &format!("{TOETSEN}{}", afnames(&base))).replace(
+        "<aut:autorisatiesleutel>sleutel</aut:autorisatiesleutel>",
+        "<aut:autorisatiesleutel xmlns:aut=\"urn:evil\">sleutel</aut:autorisatiesleutel>",
+    );
+    let r = parse(msg.as_bytes()).unwrap();
+    assert!(!r.autorisatie.unwrap().is_complete());
+}
+
+#[test]
+fn malformed_xml_that_readers_often_let_through_is_refused() {
+    let ok = message(
+        SCHOOL,
+        &format!("{TOETSEN}{}", afnames(&resultaat("1", "T1"))),
+    );
+    let long = "9".repeat(101);
+    for (msg, says) in [
+        (format!("{ok}rommel"), "Na het einde"),
+        (format!("{ok}<nog/>"), "Na het einde"),
+        (
+            ok.replace("key=\"1\"", "key=\"1\" key=\"2\""),
+            "geen geldige XML",
+        ),
+        (
+            ok.replace("<lr:school>", "<lr:school a=\"1\" a=\"2\">"),
+            "geen geldige XML",
+        ),
+        (
+            ok.replace(" 00127 ", &long),
+            "leerlingid is langer dan 100 tekens",
+        ),
+        (
+            ok.replace(
+                "<lr:toetscode>T1</lr:toetscode><lr:versie>1</lr:versie><lr:score>",
+                &format!("<lr:toetscode>{long}</lr:toetscode><lr:versie>1</lr:versie><lr:score>"),
+            ),
+            "toetscode is langer dan 100 tekens",
+        ),
+        (
+            ok.replace("key=\"1\"", &format!("key=\"{long}\"")),
+            "langer dan 100 tekens",
+        ),
+    ] {
+        match parse(msg.as_bytes()) {
+            Err(Fault::OngeldigBericht(text)) => assert!(text.contains(says), "{says}: {text}"),
+            other => panic!("{says}: {other:?}"),
+        }
+    }
+    // Comments and white space after the envelope are fine.
+    parse(format!("{ok}\n<!-- einde -->\n").as_bytes()).unwrap();
+}
+
 #[test]
 fn the_demo_delivery_written_again_reads_back_the_same() {
     let Some(bytes) = fixture() else { return };

@@ -45,22 +45,43 @@ pub async fn leerresultaten(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limit = state.app.settings.uwlr_body_limit;
+    let app = &state.app;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    // A bounded number of messages in memory at once; the rest wait for a place a while.
+    let Ok(Ok(_slot)) = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        app.uwlr_slots.clone().acquire_owned(),
+    )
+    .await
+    else {
+        let f = IntakeFault::druk();
+        app.log_uwlr_refusal(&f, None, declared, "").await;
+        return fault(&f);
+    };
+    let limit = app.settings.uwlr_body_limit;
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
             let f = IntakeFault::te_groot(limit);
-            tracing::warn!(foutcode = f.code, "UWLR-bericht geweigerd: te groot");
+            app.log_uwlr_refusal(&f, None, declared.max(limit + 1), "")
+                .await;
             return fault(&f);
         }
     };
     if !action_ok(&headers) {
-        return fault(&IntakeFault {
+        let f = IntakeFault {
             code: "Client.OngeldigBericht",
             text: "De SOAPAction hoort bij een andere operatie; dit adres ontvangt alleen \
                    BrengLeerresultaten."
                 .into(),
-        });
+        };
+        let sha = startblok_app::edexml_import::sha256_hex(&bytes);
+        app.log_uwlr_refusal(&f, None, bytes.len(), &sha).await;
+        return fault(&f);
     }
     match state.app.receive_uwlr(&bytes).await {
         Ok(_) => soap(StatusCode::OK, uwlr::bevestiging()),
