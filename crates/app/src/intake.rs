@@ -835,8 +835,6 @@ pub struct UnknownPupil {
     pub aantal: usize,
     pub eerste: String,
     pub laatste: String,
-    eerste_iso: String,
-    laatste_iso: String,
 }
 
 /// A test that is not in the catalogue (with a vak), as the message describes it (fix: add it
@@ -876,6 +874,8 @@ pub struct IntakeOverview {
     pub unknown_pupils: Vec<UnknownPupil>,
     pub unknown_tests: Vec<UnknownTest>,
     pub result_errors: Vec<ResultError>,
+    /// Open errors per kind, all of them (the lists above are capped).
+    pub counts: Vec<(String, i64)>,
     /// Active pupils to pick from: (id, name with groep, Boom-leerlingnummer).
     pub pupils: Vec<(String, String, Option<String>)>,
     pub vakken: Vec<(String, String)>,
@@ -901,7 +901,11 @@ pub fn nl_date(iso: &str) -> String {
 }
 
 /// How many open errors to list at most (the counts are always complete).
-const ERROR_LIST_LIMIT: i64 = 2000;
+/// At most this many unknown Boom-leerlingnummers, or unknown tests, are listed with a fix.
+const GROUP_LIMIT: i64 = 200;
+/// At most this many open errors of one kind of known pupils are listed (the page says how many
+/// there are in all).
+const ERRORS_PER_KIND: i64 = 100;
 
 impl App {
     pub async fn intake_overview(
@@ -914,117 +918,105 @@ impl App {
         let mut c = self.db.conn().await?;
         let list = leveringen::of_school(&mut c, school, offset, limit).await?;
         let total = leveringen::count_of_school(&mut c, school).await?;
-        let open: i64 = leveringen::error_counts(&mut c, school)
-            .await?
-            .iter()
-            .map(|(_, n)| n)
-            .sum();
-        let errors = leveringen::open_errors(&mut c, school, ERROR_LIST_LIMIT).await?;
+        let counts = leveringen::error_counts(&mut c, school).await?;
+        let open: i64 = counts.iter().map(|(_, n)| n).sum();
         let all = pupils::list(&mut c, school).await?;
         let groups = startblok_db::groups::list(&mut c, school).await?;
-        let mut unknown_pupils: Vec<UnknownPupil> = Vec::new();
+        // Every kind is listed, each on its own: many errors of one kind never hide another.
+        let unknown_pupils: Vec<UnknownPupil> =
+            leveringen::open_error_leerlingids(&mut c, school, LEERLING_NIET_GEVONDEN, GROUP_LIMIT)
+                .await?
+                .into_iter()
+                .map(|(leerlingid, n, eerste, laatste)| UnknownPupil {
+                    leerlingid,
+                    aantal: n as usize,
+                    eerste: nl_date(&eerste),
+                    laatste: nl_date(&laatste),
+                })
+                .collect();
         let mut unknown_tests: Vec<UnknownTest> = Vec::new();
-        let mut result_errors = Vec::new();
-        for e in &errors {
-            let g = Gegevens::parse(&e.gegevens)?;
-            let id = &e.identity;
-            match e.fout.as_deref() {
-                Some(LEERLING_NIET_GEVONDEN) => {
-                    match unknown_pupils
-                        .iter_mut()
-                        .find(|u| u.leerlingid == id.leerlingid)
-                    {
-                        Some(u) => {
-                            u.aantal += 1;
-                            u.eerste_iso = u.eerste_iso.clone().min(id.afnamedatum.clone());
-                            u.laatste_iso = u.laatste_iso.clone().max(id.afnamedatum.clone());
-                            u.eerste = nl_date(&u.eerste_iso);
-                            u.laatste = nl_date(&u.laatste_iso);
-                        }
-                        None => unknown_pupils.push(UnknownPupil {
-                            leerlingid: id.leerlingid.clone(),
-                            aantal: 1,
-                            eerste_iso: id.afnamedatum.clone(),
-                            laatste_iso: id.afnamedatum.clone(),
-                            eerste: nl_date(&id.afnamedatum),
-                            laatste: nl_date(&id.afnamedatum),
-                        }),
+        for (id, n, example) in
+            leveringen::open_error_toetsen(&mut c, school, TOETS_NIET_GEVONDEN, GROUP_LIMIT).await?
+        {
+            let g = Gegevens::parse(&example.gegevens)?;
+            match unknown_tests
+                .iter_mut()
+                .find(|t| t.toetscode == id.toetscode && t.versie == id.versie)
+            {
+                Some(t) => {
+                    t.aantal += n as usize;
+                    if !id.onderdeel.is_empty() && !t.onderdelen.contains(&id.onderdeel) {
+                        t.onderdelen.push(id.onderdeel.clone());
                     }
                 }
-                Some(TOETS_NIET_GEVONDEN) => {
-                    match unknown_tests
-                        .iter_mut()
-                        .find(|t| t.toetscode == id.toetscode && t.versie == id.versie)
-                    {
-                        Some(t) => {
-                            t.aantal += 1;
-                            if !id.onderdeel.is_empty() && !t.onderdelen.contains(&id.onderdeel) {
-                                t.onderdelen.push(id.onderdeel.clone());
-                            }
-                        }
-                        None => {
-                            let def = g.toets.clone().unwrap_or_default();
-                            let mut onderdelen: Vec<String> =
-                                def.onderdelen.iter().map(|(c, _)| c.clone()).collect();
-                            if !id.onderdeel.is_empty() && !onderdelen.contains(&id.onderdeel) {
-                                onderdelen.push(id.onderdeel.clone());
-                            }
-                            unknown_tests.push(UnknownTest {
-                                toetscode: id.toetscode.clone(),
-                                versie: id.versie.clone(),
-                                naam: def.naam.unwrap_or_else(|| id.toetscode.clone()),
-                                vakgebied: def.vakgebied.unwrap_or_default(),
-                                onderdelen,
-                                aantal: 1,
-                            });
-                        }
+                None => {
+                    let def = g.toets.clone().unwrap_or_default();
+                    let mut onderdelen: Vec<String> =
+                        def.onderdelen.iter().map(|(c, _)| c.clone()).collect();
+                    if !id.onderdeel.is_empty() && !onderdelen.contains(&id.onderdeel) {
+                        onderdelen.push(id.onderdeel.clone());
                     }
-                }
-                Some(fout) => {
-                    let p = e
-                        .pupil_id
-                        .as_deref()
-                        .and_then(|pid| all.iter().find(|p| p.id == pid));
-                    let row = match &e.resultaat_id {
-                        Some(rid) => resultaten::get(&mut c, school, rid).await?,
-                        None => None,
-                    };
-                    let toets = row
-                        .as_ref()
-                        .and_then(|r| r.toetsnaam.clone())
-                        .unwrap_or_else(|| id.toetscode.clone());
-                    let toets = if id.onderdeel.is_empty() {
-                        toets
-                    } else {
-                        format!("{toets} ({})", id.onderdeel)
-                    };
-                    result_errors.push(ResultError {
-                        id: e.id.clone(),
-                        fout: fout.to_string(),
-                        uitleg: fout_uitleg(fout, &id.leerlingid, &toets),
-                        pupil_id: p.map(|p| p.id.clone()),
-                        pupil_naam: p.map(|p| p.display_name()).unwrap_or_default(),
-                        toets,
-                        afnamedatum: nl_date(&id.afnamedatum),
-                        score: g
-                            .referentie("DLE")
-                            .map(|d| format!("DLE {d}"))
-                            .or_else(|| g.referentie("FN").map(|f| format!("FN {f}")))
-                            .or_else(|| g.inhoud.score.clone().map(|s| format!("score {s}")))
-                            .or_else(|| {
-                                g.toetsscore("vaardigheidsscore")
-                                    .map(|v| format!("vaardigheidsscore {v}"))
-                            })
-                            .unwrap_or_default(),
-                        toetsdoel_id: row
-                            .as_ref()
-                            .and_then(|r| r.derived.toetsdoel_id.clone())
-                            .or_else(|| p.and_then(|p| p.toetsdoel_id.clone())),
-                        vak_id: row.as_ref().and_then(|r| r.vak_id.clone()),
-                        fase: row.as_ref().and_then(|r| r.derived.fase),
+                    unknown_tests.push(UnknownTest {
+                        toetscode: id.toetscode.clone(),
+                        versie: id.versie.clone(),
+                        naam: def.naam.unwrap_or_else(|| id.toetscode.clone()),
+                        vakgebied: def.vakgebied.unwrap_or_default(),
+                        onderdelen,
+                        aantal: n as usize,
                     });
                 }
-                None => {}
+            }
+        }
+        let mut result_errors = Vec::new();
+        for (fout, _) in counts
+            .iter()
+            .filter(|(f, _)| f != LEERLING_NIET_GEVONDEN && f != TOETS_NIET_GEVONDEN)
+        {
+            for e in leveringen::open_errors(&mut c, school, fout, ERRORS_PER_KIND).await? {
+                let g = Gegevens::parse(&e.gegevens)?;
+                let id = &e.identity;
+                let p = e
+                    .pupil_id
+                    .as_deref()
+                    .and_then(|pid| all.iter().find(|p| p.id == pid));
+                let row = match &e.resultaat_id {
+                    Some(rid) => resultaten::get(&mut c, school, rid).await?,
+                    None => None,
+                };
+                let toets = row
+                    .as_ref()
+                    .and_then(|r| r.toetsnaam.clone())
+                    .unwrap_or_else(|| id.toetscode.clone());
+                let toets = if id.onderdeel.is_empty() {
+                    toets
+                } else {
+                    format!("{toets} ({})", id.onderdeel)
+                };
+                result_errors.push(ResultError {
+                    id: e.id.clone(),
+                    fout: fout.to_string(),
+                    uitleg: fout_uitleg(fout, &id.leerlingid, &toets),
+                    pupil_id: p.map(|p| p.id.clone()),
+                    pupil_naam: p.map(|p| p.display_name()).unwrap_or_default(),
+                    toets,
+                    afnamedatum: nl_date(&id.afnamedatum),
+                    score: g
+                        .referentie("DLE")
+                        .map(|d| format!("DLE {d}"))
+                        .or_else(|| g.referentie("FN").map(|f| format!("FN {f}")))
+                        .or_else(|| g.inhoud.score.clone().map(|s| format!("score {s}")))
+                        .or_else(|| {
+                            g.toetsscore("vaardigheidsscore")
+                                .map(|v| format!("vaardigheidsscore {v}"))
+                        })
+                        .unwrap_or_default(),
+                    toetsdoel_id: row
+                        .as_ref()
+                        .and_then(|r| r.derived.toetsdoel_id.clone())
+                        .or_else(|| p.and_then(|p| p.toetsdoel_id.clone())),
+                    vak_id: row.as_ref().and_then(|r| r.vak_id.clone()),
+                    fase: row.as_ref().and_then(|r| r.derived.fase),
+                });
             }
         }
         let mut pupils: Vec<(String, String, Option<String>)> = all
@@ -1052,6 +1044,7 @@ impl App {
             unknown_pupils,
             unknown_tests,
             result_errors,
+            counts,
             pupils,
             vakken: vakken.into_iter().map(|v| (v.id, v.naam)).collect(),
         })

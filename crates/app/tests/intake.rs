@@ -192,3 +192,50 @@ async fn a_message_with_two_outcomes_of_one_afname_or_control_characters_is_refu
         assert_eq!(count(&app, "SELECT COUNT(*) FROM leveringen").await, 1);
     }
 }
+
+/// Found by a hostile test: with thousands of errors of one kind, the page's single capped list
+/// held only that kind, and the other kinds (with their fixes) disappeared.
+#[tokio::test]
+async fn thousands_of_errors_of_one_kind_never_hide_another_kind() {
+    let t = TestDb::sqlite().await;
+    let app = app(&t);
+    app.seed_demo().await.unwrap();
+    let school = app
+        .school_by_code(&"99ZZ-00".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    app.receive_uwlr(DEMO_LEVERING.as_bytes()).await.unwrap();
+    let many = startblok_uwlr::client::generate(&startblok_uwlr::client::Generate {
+        autorisatie: startblok_uwlr::Autorisatie {
+            autorisatiesleutel: startblok_app::koppelingen::DEMO_KEY.into(),
+            klantcode: startblok_app::koppelingen::DEMO_KLANTCODE.into(),
+            klantnaam: "Boom testcentrum".into(),
+        },
+        brincode: "99ZZ".into(),
+        dependancecode: "00".into(),
+        leerlingids: vec![],
+        resultaten: 0,
+        onbekende_leerlingen: 2500,
+        onbekende_toets: false,
+        tot: time::macros::date!(2026 - 11 - 20),
+        seed: 3,
+    });
+    app.receive_uwlr(startblok_uwlr::write_request(&many).as_bytes())
+        .await
+        .unwrap();
+    app.process_received(&Scope::Due).await.unwrap();
+    let o = app.intake_overview(school, 0, 10).await.unwrap();
+    let lng = o
+        .counts
+        .iter()
+        .find(|(f, _)| f == "LEERLING_NIET_GEVONDEN")
+        .unwrap()
+        .1;
+    assert!(lng > 2500, "{lng}");
+    assert_eq!(o.unknown_pupils.len(), 200, "capped, and the page says so");
+    assert_eq!(o.unknown_tests.len(), 1, "the unknown test is still listed");
+    assert_eq!(o.unknown_tests[0].aantal, 1);
+    assert_eq!(o.open as i64, o.counts.iter().map(|(_, n)| n).sum::<i64>());
+}

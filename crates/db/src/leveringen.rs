@@ -660,17 +660,81 @@ pub async fn get_received(conn: &mut Conn, school: SchoolId, id: &str) -> Result
     r.as_ref().map(received_row).transpose()
 }
 
-/// A school's open errors, oldest first (at most `limit`).
-pub async fn open_errors(conn: &mut Conn, school: SchoolId, limit: i64) -> Result<Vec<Received>> {
+/// A school's open errors of one kind, oldest afname first, at most `limit`.
+pub async fn open_errors(
+    conn: &mut Conn,
+    school: SchoolId,
+    fout: &str,
+    limit: i64,
+) -> Result<Vec<Received>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {RECEIVED_COLS} FROM ontvangen_resultaten WHERE school_id = $1 AND status = 'fout' \
-         ORDER BY fout, leerlingid, afnamedatum, id LIMIT $2"
+         AND fout = $2 ORDER BY leerlingid, afnamedatum, id LIMIT $3"
     )))
     .bind(school.to_string())
+    .bind(fout.to_string())
     .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.iter().map(received_row).collect()
+}
+
+/// The unknown Boom-leerlingnummers of a school's open errors of kind `fout`, each with its
+/// number of results and first and last afnamedatum; at most `limit` numbers.
+pub async fn open_error_leerlingids(
+    conn: &mut Conn,
+    school: SchoolId,
+    fout: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT leerlingid, COUNT(*) AS n, MIN(afnamedatum) AS eerste, MAX(afnamedatum) AS laatste \
+         FROM ontvangen_resultaten WHERE school_id = $1 AND status = 'fout' AND fout = $2 \
+         GROUP BY leerlingid ORDER BY leerlingid LIMIT $3",
+    )
+    .bind(school.to_string())
+    .bind(fout.to_string())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                text(r, "leerlingid")?,
+                int(r, "n")?,
+                text(r, "eerste")?,
+                text(r, "laatste")?,
+            ))
+        })
+        .collect()
+}
+
+/// The tests of a school's open errors of kind `fout`, per (toetscode, versie, onderdeel) with
+/// the number of results and one of them (whose message describes the test).
+pub async fn open_error_toetsen(
+    conn: &mut Conn,
+    school: SchoolId,
+    fout: &str,
+    limit: i64,
+) -> Result<Vec<(Identity, i64, Received)>> {
+    let rows = sqlx::query(
+        "SELECT toetscode, versie, onderdeel, COUNT(*) AS n, MIN(id) AS voorbeeld \
+         FROM ontvangen_resultaten WHERE school_id = $1 AND status = 'fout' AND fout = $2 \
+         GROUP BY toetscode, versie, onderdeel ORDER BY toetscode, versie, onderdeel LIMIT $3",
+    )
+    .bind(school.to_string())
+    .bind(fout.to_string())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = text(r, "voorbeeld")?;
+        if let Some(example) = get_received(&mut *conn, school, &id).await? {
+            out.push((example.identity.clone(), int(r, "n")?, example));
+        }
+    }
+    Ok(out)
 }
 
 /// How many open errors of each kind a school has.

@@ -61,6 +61,7 @@ impl KoppelingPage {
         &'static str,
         &'static str,
         Vec<&startblok_app::intake::ResultError>,
+        i64,
     )> {
         [
             ("GEEN_TOETSDOEL", "Geen toetsdoel op de afnamedatum", "Stel bij de leerling het toetsdoel in; de resultaten worden dan meteen verwerkt."),
@@ -72,10 +73,28 @@ impl KoppelingPage {
         .map(|(code, title, hint)| {
             let items: Vec<&startblok_app::intake::ResultError> =
                 self.intake.result_errors.iter().filter(|e| e.fout == code).collect();
-            (title, hint, items)
+            let total = self
+                .intake
+                .counts
+                .iter()
+                .find(|(f, _)| f == code)
+                .map_or(0, |(_, n)| *n);
+            (title, hint, items, total)
         })
         .filter(|g| !g.2.is_empty())
         .collect()
+    }
+
+    /// Results of unknown Boom-leerlingnummers beyond the listed numbers (the list is capped).
+    pub fn unlisted_unknown(&self) -> i64 {
+        let all = self
+            .intake
+            .counts
+            .iter()
+            .find(|(f, _)| f == "LEERLING_NIET_GEVONDEN")
+            .map_or(0, |(_, n)| *n);
+        let listed: usize = self.intake.unknown_pupils.iter().map(|u| u.aantal).sum();
+        all - listed as i64
     }
 
     /// What the user chose or typed at the fix form `key`, kept after a refusal.
