@@ -33,7 +33,16 @@ pub struct AppState {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    header_timeout: std::time::Duration,
 }
+
+/// How long a client may take to send a request's headers (also the first request on a new
+/// connection) before the connection is closed: a connection that never finishes a request
+/// (slowloris) no longer holds a socket for ever.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// At most this many connections are open at once; further clients wait in the kernel's backlog.
+/// Well below the process's file limit, so the database and the files keep theirs.
+pub const MAX_CONNECTIONS: usize = 4096;
 
 impl Server {
     /// Binds to `addr` (`127.0.0.1:0` picks a free port).
@@ -50,7 +59,14 @@ impl Server {
         Ok(Server {
             listener,
             router: routes::router(state),
+            header_timeout: HEADER_TIMEOUT,
         })
+    }
+
+    /// The same server with another header timeout (for tests).
+    pub fn with_header_timeout(mut self, timeout: std::time::Duration) -> Server {
+        self.header_timeout = timeout;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -64,28 +80,56 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // Served with hyper's own HTTP/1 builder rather than axum::serve, which sets no timer:
+        // a connection that never finishes its headers is closed after `header_timeout`, and
+        // at most MAX_CONNECTIONS are open at once.
+        const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        use hyper_util::server::graceful::GracefulShutdown;
+        use hyper_util::service::TowerToHyperService;
+
+        let graceful = GracefulShutdown::new();
+        let places = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let place = tokio::select! {
+                p = places.clone().acquire_owned() => p.expect("never closed"),
+                _ = &mut shutdown => break,
+            };
+            let (stream, addr) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, as axum::serve does.
+                        tracing::error!(error = %e, "verbinding niet aangenomen");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
+            let service = self
+                .router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(addr)));
+            let conn =
+                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                let _ = conn.await;
+                drop(place);
+            });
+        }
+        drop(self.listener);
         // Requests in flight may finish, but a connection a client keeps open (idle keep-alive)
         // must not hold the server up: after the signal there are GRACE seconds, then it stops.
-        const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-        let (said, mut heard) = tokio::sync::watch::channel(false);
-        let signal = async move {
-            shutdown.await;
-            let _ = said.send(true);
-        };
-        let serve = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .into_future();
-        let deadline = async move {
-            let _ = heard.wait_for(|stop| *stop).await;
-            tokio::time::sleep(GRACE).await;
-        };
         tokio::select! {
-            done = serve => done,
-            _ = deadline => {
+            _ = graceful.shutdown() => Ok(()),
+            _ = tokio::time::sleep(GRACE) => {
                 tracing::warn!("open verbindingen na {GRACE:?} gesloten bij het stoppen");
                 Ok(())
             }

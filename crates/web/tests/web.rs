@@ -710,3 +710,40 @@ async fn a_bulk_save_with_an_unknown_pupil_says_why_nothing_was_saved() {
     let body = res.text().await.unwrap();
     assert!(body.contains("staan niet (meer) in deze lijst"), "{body}");
 }
+
+/// Found by a hostile test: a connection that sends part of a request line and then nothing held
+/// its socket for ever, and 20,000 of them ran the server out of file descriptors for every
+/// user. A connection that does not finish its headers in time is now closed; a complete
+/// request on another connection is served meanwhile.
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = startblok_db::testing::TestDb::sqlite().await;
+    let app = startblok_app::App::new(
+        db.db.clone(),
+        startblok_app::Settings::new("http://127.0.0.1"),
+    );
+    let server = startblok_web::Server::bind(app, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+        .with_header_timeout(std::time::Duration::from_secs(1));
+    let addr = server.spawn();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /uwlr/v2/leerresultaten HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let res = reqwest::get(format!("http://{addr}/gezondheid"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "others are served meanwhile");
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(
+        matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+        "the unfinished request is cut off after the header timeout"
+    );
+}
