@@ -324,6 +324,25 @@ impl App {
         let school = startblok_db::schools::by_id(&mut c, k.school_id)
             .await?
             .ok_or_else(refused)?;
+        // Every identification the message gives must name the key's school: a message that
+        // names two schools is refused. (A schoolkey unknown to Startblok does not count
+        // against it when the school has none recorded.)
+        let code_given = named
+            .brincode
+            .as_deref()
+            .is_some_and(|b| !b.trim().is_empty());
+        let given_key = named
+            .schoolkey
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let key_given = match given_key {
+            None => false,
+            Some(_) if school.schoolkey.is_some() => true,
+            Some(s) => startblok_db::schools::by_schoolkey(&mut c, s)
+                .await?
+                .is_some(),
+        };
         let by_code = named.brincode.as_deref().map(str::trim).is_some_and(|b| {
             b.eq_ignore_ascii_case(school.code.brin.as_str())
                 && named
@@ -340,7 +359,7 @@ impl App {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .is_some_and(|s| school.schoolkey.as_deref() == Some(s));
-        if by_code || by_key {
+        if (by_code || by_key) && (!code_given || by_code) && (!key_given || by_key) {
             Ok(k)
         } else {
             Err(refused())

@@ -187,6 +187,21 @@ async fn a_key_is_issued_once_checked_in_order_and_never_stored() {
             ),
             UwlrAuthFailure::Autorisatie
         );
+        // A message that names two schools (A's code, B's schoolkey) is refused, whichever key
+        // it carries (found by a hostile test: it was stored under the key's school).
+        let two_schools = NamedSchool {
+            schoolkey: Some("SK-22".into()),
+            ..named("11AA", None)
+        };
+        for k in [key.as_str(), key_b.reveal()] {
+            assert_eq!(
+                refused_as(
+                    app.authenticate_uwlr(k, "BOOM", "Boom testcentrum", &two_schools, at)
+                        .await
+                ),
+                UwlrAuthFailure::Autorisatie
+            );
+        }
 
         let mut c = app.db.conn().await.unwrap();
         let actions: Vec<String> = startblok_db::audit::recent(&mut c, 100)

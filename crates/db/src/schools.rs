@@ -68,6 +68,17 @@ pub async fn by_code(conn: &mut Conn, code: &SchoolCode) -> Result<Option<School
     row.as_ref().map(from_row).transpose()
 }
 
+/// The school with this schoolkey (the LAS's key of a school), if any.
+pub async fn by_schoolkey(conn: &mut Conn, schoolkey: &str) -> Result<Option<School>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM schools s WHERE s.schoolkey = $1 LIMIT 1"
+    )))
+    .bind(schoolkey.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 pub async fn list_all(conn: &mut Conn) -> Result<Vec<School>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM schools s ORDER BY s.naam, s.brin, s.dependance"
