@@ -359,7 +359,11 @@ impl App {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .is_some_and(|s| school.schoolkey.as_deref() == Some(s));
-        if (by_code || by_key) && (!code_given || by_code) && (!key_given || by_key) {
+        let contradicts = (code_given && !by_code) || (key_given && !by_key);
+        if contradicts {
+            return Err(refused());
+        }
+        if by_code || by_key {
             Ok(k)
         } else {
             Err(refused())
