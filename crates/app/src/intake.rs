@@ -421,6 +421,29 @@ impl App {
             ));
         }
         let req = uwlr::parse(body).map_err(|f| (IntakeFault::from(f), None))?;
+        // A leerlingid must be a Boom-leerlingnummer as Startblok stores one (the rule of the
+        // Boom nummers form), exactly as sent: otherwise no pupil could ever be given it, and
+        // its results would wait for a fix that cannot be made.
+        for a in &req.toetsafnames {
+            let fits = matches!(
+                startblok_domain::BoomLeerlingnummer::parse(&a.leerlingid),
+                Ok(Some(ref n)) if n.as_str() == a.leerlingid
+            );
+            if !fits {
+                let reden = match startblok_domain::BoomLeerlingnummer::parse(&a.leerlingid) {
+                    Err(e) => e.to_string(),
+                    _ => "Het bevat tekens in een andere vorm (bijvoorbeeld brede cijfers).".into(),
+                };
+                return Err((
+                    uwlr::Fault::OngeldigBericht(format!(
+                        "leerlingid {:?} is geen bruikbaar Boom-leerlingnummer. {reden}",
+                        a.leerlingid
+                    ))
+                    .into(),
+                    None,
+                ));
+            }
+        }
         // Authentication, in the contract's order.
         let aut = req
             .autorisatie

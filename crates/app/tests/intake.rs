@@ -239,3 +239,34 @@ async fn thousands_of_errors_of_one_kind_never_hide_another_kind() {
     assert_eq!(o.unknown_tests[0].aantal, 1);
     assert_eq!(o.open as i64, o.counts.iter().map(|(_, n)| n).sum::<i64>());
 }
+
+/// Found by a hostile test: a leerlingid with a zero-width character was stored, but no pupil
+/// could ever be given it (the Boom nummers rule refuses it), so its error could not be fixed.
+/// The intake now holds leerlingids to the same rule, exactly as sent.
+#[tokio::test]
+async fn a_leerlingid_no_pupil_could_be_given_is_refused_with_the_reason() {
+    let t = TestDb::sqlite().await;
+    let app = app(&t);
+    app.seed_demo().await.unwrap();
+    for (leerlingid, says) in [
+        ("1277\u{200B}00", "onzichtbare tekens"),
+        ("1277 00", "spaties"),
+        (
+            "\u{FF11}\u{FF12}\u{FF17}\u{FF17}\u{FF10}\u{FF10}",
+            "brede cijfers",
+        ),
+        (&"9".repeat(65), "64 tekens"),
+    ] {
+        let msg = DEMO_LEVERING.replacen(
+            "<lr:leerlingid>127700</lr:leerlingid>",
+            &format!("<lr:leerlingid>{leerlingid}</lr:leerlingid>"),
+            1,
+        );
+        assert_ne!(msg, DEMO_LEVERING);
+        let fault = app.receive_uwlr(msg.as_bytes()).await.unwrap_err();
+        assert_eq!(fault.code, "Client.OngeldigBericht");
+        assert!(fault.text.contains(says), "{says}: {}", fault.text);
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM leveringen").await, 0);
+    app.receive_uwlr(DEMO_LEVERING.as_bytes()).await.unwrap();
+}
