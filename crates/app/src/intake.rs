@@ -904,6 +904,42 @@ pub struct IntakeOverview {
     pub vakken: Vec<(String, String)>,
 }
 
+/// The school's active pupils to pick from when a Boom-leerlingnummer is unknown: (id, label,
+/// current Boom-leerlingnummer), by label. The label is the name with the groep, made unique
+/// (` · 2`, …) when two pupils share both, because the pick is made by typing it.
+fn pupil_choices(
+    all: &[Pupil],
+    groups: &[startblok_db::groups::Group],
+) -> Vec<(String, String, Option<String>)> {
+    let mut pupils: Vec<(String, String, Option<String>)> = all
+        .iter()
+        .filter(|p| p.uitgeschreven_op.is_none())
+        .map(|p| {
+            let groep = p
+                .group_id
+                .as_deref()
+                .and_then(|g| groups.iter().find(|x| x.id == g))
+                .map(|g| format!(" ({})", g.naam))
+                .unwrap_or_default();
+            (
+                p.id.clone(),
+                format!("{}{groep}", p.sort_name()),
+                p.boom_leerlingnummer.clone(),
+            )
+        })
+        .collect();
+    pupils.sort_by(|a, b| (a.1.to_lowercase(), &a.0).cmp(&(b.1.to_lowercase(), &b.0)));
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for p in &mut pupils {
+        let n = seen.entry(p.1.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            p.1 = format!("{} · {n}", p.1);
+        }
+    }
+    pupils
+}
+
 /// The Dutch sentence for an error kind of a received result.
 pub fn fout_uitleg(fout: &str, leerlingid: &str, toets: &str) -> String {
     match fout {
@@ -1042,24 +1078,7 @@ impl App {
                 });
             }
         }
-        let mut pupils: Vec<(String, String, Option<String>)> = all
-            .iter()
-            .filter(|p| p.uitgeschreven_op.is_none())
-            .map(|p| {
-                let groep = p
-                    .group_id
-                    .as_deref()
-                    .and_then(|g| groups.iter().find(|x| x.id == g))
-                    .map(|g| format!(" ({})", g.naam))
-                    .unwrap_or_default();
-                (
-                    p.id.clone(),
-                    format!("{}{groep}", p.sort_name()),
-                    p.boom_leerlingnummer.clone(),
-                )
-            })
-            .collect();
-        pupils.sort_by_key(|p| p.1.to_lowercase());
+        let pupils = pupil_choices(&all, &groups);
         Ok(IntakeOverview {
             leveringen: list,
             total,
@@ -1104,11 +1123,37 @@ impl App {
         &self,
         who: &crate::pupils::InSchool,
         leerlingid: &str,
-        pupil: &str,
+        gekozen: &str,
     ) -> AppResult<Result<usize, String>> {
-        if pupil.is_empty() {
-            return Ok(Err("Kies de leerling bij wie dit nummer hoort.".into()));
+        let gekozen = gekozen.trim();
+        if gekozen.is_empty() {
+            return Ok(Err(
+                "Typ een deel van de naam en kies de leerling bij wie dit nummer hoort.".into(),
+            ));
         }
+        // The pick is a label from the list (typed, or chosen from the suggestions); a label
+        // typed in other capitals still counts when it names one pupil.
+        let choices = {
+            let mut c = self.db.conn().await?;
+            let all = pupils::list(&mut c, who.school).await?;
+            let groups = startblok_db::groups::list(&mut c, who.school).await?;
+            pupil_choices(&all, &groups)
+        };
+        let exact: Vec<_> = choices.iter().filter(|p| p.1 == gekozen).collect();
+        let loose: Vec<_> = choices
+            .iter()
+            .filter(|p| p.1.to_lowercase() == gekozen.to_lowercase())
+            .collect();
+        let pupil = match (exact.as_slice(), loose.as_slice()) {
+            ([one], _) | ([], [one]) => one.0.clone(),
+            _ => {
+                return Ok(Err(format!(
+                    "Er is geen leerling \"{gekozen}\". Typ een deel van de naam en kies een \
+                     leerling uit de lijst die verschijnt."
+                )));
+            }
+        };
+        let pupil = pupil.as_str();
         let before = self.open_error_count(who.school).await?;
         match self
             .save_boom_bulk(who, &[(pupil.to_string(), leerlingid.to_string())])

@@ -1516,7 +1516,33 @@ async fn beheerder_sees_the_boom_delivery_and_fixes_its_errors_in_place() {
             .find(|r| r.pupil.boom_leerlingnummer.is_none())
             .unwrap()
             .pupil;
-        p.js(&format!("document.getElementById('l-999001').value = '{}'", pupil.id)).await;
+        // Typed as a Beheerder does: a name that fits nobody first (told so at the field, what
+        // was typed kept), then the pupil's name as the list of suggestions offers it.
+        p.type_into("#l-999001", "Niemand Bekend").await;
+        p.js("document.getElementById('l-999001').form.querySelector('button[type=submit]').click()").await;
+        p.wait_js("return !!document.getElementById('l-999001-fout')").await;
+        assert!(p.text("#l-999001-fout").await.contains("Er is geen leerling"));
+        assert_eq!(
+            p.js("return document.getElementById('l-999001').value").await.as_str(),
+            Some("Niemand Bekend")
+        );
+        p.check("boom-leerling-niet-gevonden-fout").await;
+        let label = app
+            .app
+            .intake_overview(school, 0, 1)
+            .await
+            .unwrap()
+            .pupils
+            .into_iter()
+            .find(|x| x.0 == pupil.id)
+            .unwrap()
+            .1;
+        let offered: Vec<String> = serde_json::from_value(
+            p.js("return [...document.querySelectorAll('#sb-leerlingen option')].map(o => o.value)").await,
+        )
+        .unwrap();
+        assert!(offered.contains(&label), "{label} among the suggestions");
+        p.type_into("#l-999001", &label).await;
         p.js("document.getElementById('l-999001').form.querySelector('button[type=submit]').click()").await;
         p.wait_js("return location.search.includes('opgelost=')").await;
         let notice = p.text(".sb-notice").await;

@@ -185,8 +185,42 @@ async fn the_demo_delivery_is_stored_processed_and_its_errors_fixed_in_place() {
         assert_eq!(res.status(), 200);
         let page = res.text().await.unwrap();
         assert!(
-            page.contains("Kies de leerling bij wie dit nummer hoort."),
+            page.contains("Typ een deel van de naam en kies de leerling bij wie dit nummer hoort."),
             "{page}"
+        );
+        // A name that matches nobody: told so at the field, with what was typed kept.
+        let res = fix(
+            &app,
+            &c,
+            &[
+                ("actie", "leerling"),
+                ("leerlingid", "999001"),
+                ("leerling", "Niemand Bekend"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("Er is geen leerling &quot;Niemand Bekend&quot;")
+                || page.contains("Er is geen leerling &#34;Niemand Bekend&#34;"),
+            "{page}"
+        );
+        assert!(page.contains("value=\"Niemand Bekend\""), "input kept");
+        // The pupil's label from the list (here typed in small letters) picks the pupil.
+        let label = app
+            .app
+            .intake_overview(school, 0, 1)
+            .await
+            .unwrap()
+            .pupils
+            .into_iter()
+            .find(|p| p.0 == pupil.id)
+            .unwrap()
+            .1;
+        assert!(
+            page.contains(&format!("<option value=\"{label}\">")),
+            "{label} in the datalist"
         );
         let before = unknown;
         let res = fix(
@@ -195,7 +229,7 @@ async fn the_demo_delivery_is_stored_processed_and_its_errors_fixed_in_place() {
             &[
                 ("actie", "leerling"),
                 ("leerlingid", "999001"),
-                ("leerling", &pupil.id),
+                ("leerling", &label.to_lowercase()),
             ],
         )
         .await;
