@@ -233,30 +233,118 @@ fn ns_known(ns: &ResolveResult, in_verzoek: bool, in_aut: bool) -> bool {
 /// Parses a `BrengLeerresultaten` request (a SOAP 1.1 envelope). The header's presence and
 /// content are not judged here: authentication is the caller's first step.
 pub fn parse(body: &[u8]) -> Result<Request, Fault> {
-    let mut reader = NsReader::from_reader(body);
-    reader.config_mut().check_end_names = true;
-    let mut req = Request::default();
-    let mut path: Vec<String> = Vec::with_capacity(16);
-    let mut text = String::new();
-    let mut buf = Vec::new();
-    let mut seen_envelope = false;
-    let mut seen_verzoek = false;
-    let mut keys = std::collections::HashSet::new();
-    // The record being read.
-    let mut afname: Option<Toetsafname> = None;
-    let mut resultaat: Option<Resultaat> = None;
-    let mut referentie: Option<Referentiescore> = None;
-    let mut toets: Option<Toets> = None;
-    let mut onderdeel: Option<(String, Option<String>)> = None;
-    let mut in_header_aut = false;
-    // Depth of a foreign element being passed over with its content.
-    let mut skipping: Option<usize> = None;
-    let mut done = false;
+    let mut stream = Stream::new(body);
+    let mut afnames = Vec::new();
+    while let Some(a) = stream.next_afname()? {
+        afnames.push(a);
+    }
+    let mut req = stream.head();
+    req.toetsafnames = afnames;
+    Ok(req)
+}
 
-    loop {
-        buf.clear();
-        let (ns, event) = reader
-            .read_resolved_event_into(&mut buf)
+/// A `BrengLeerresultaten` request read one toetsafname at a time, so that what is held is
+/// one toetsafname (plus the header, the school, the toetsen and the keys seen), not the whole
+/// message: call `next_afname` until it gives `None` (by then the whole message has been
+/// checked), then `head` for the header, the school and the toetsen. A toetsafname is given
+/// out as soon as it is read, before the rest of the message is checked: a caller that stores
+/// them must do so in a transaction it can roll back when a later `next_afname` refuses.
+pub struct Stream<'a> {
+    reader: NsReader<&'a [u8]>,
+    req: Request,
+    path: Vec<String>,
+    text: String,
+    buf: Vec<u8>,
+    seen_envelope: bool,
+    seen_verzoek: bool,
+    keys: std::collections::HashSet<String>,
+    // The record being read.
+    afname: Option<Toetsafname>,
+    resultaat: Option<Resultaat>,
+    referentie: Option<Referentiescore>,
+    toets: Option<Toets>,
+    onderdeel: Option<(String, Option<String>)>,
+    in_header_aut: bool,
+    // Depth of a foreign element being passed over with its content.
+    skipping: Option<usize>,
+    // Past the end of the envelope.
+    done: bool,
+    // Each (toetscode, versie) used, with the first result's key: checked against the toetsen
+    // at the end, since toetsen may come after the results.
+    used: std::collections::HashMap<(String, Option<String>), String>,
+    finished: bool,
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(body: &'a [u8]) -> Self {
+        let mut reader = NsReader::from_reader(body);
+        reader.config_mut().check_end_names = true;
+        Stream {
+            reader,
+            req: Request::default(),
+            path: Vec::with_capacity(16),
+            text: String::new(),
+            buf: Vec::new(),
+            seen_envelope: false,
+            seen_verzoek: false,
+            keys: Default::default(),
+            afname: None,
+            resultaat: None,
+            referentie: None,
+            toets: None,
+            onderdeel: None,
+            in_header_aut: false,
+            skipping: None,
+            done: false,
+            used: Default::default(),
+            finished: false,
+        }
+    }
+
+    /// The next toetsafname, or `None` once the whole message has been read and checked.
+    pub fn next_afname(&mut self) -> Result<Option<Toetsafname>, Fault> {
+        loop {
+            if let Some(a) = self.req.toetsafnames.pop() {
+                for r in &a.resultaten {
+                    self.used
+                        .entry((r.toetscode.clone(), r.versie.clone()))
+                        .or_insert_with(|| r.key.clone());
+                }
+                return Ok(Some(a));
+            }
+            if self.finished {
+                return Ok(None);
+            }
+            if self.step()? {
+                self.finished = true;
+                self.finish()?;
+            }
+        }
+    }
+
+    /// The header, the school and the toetsen (after `next_afname` gave `None`).
+    pub fn head(self) -> Request {
+        self.req
+    }
+
+    fn finish(&self) -> Result<(), Fault> {
+        if !self.seen_envelope {
+            return Err(refuse("Het bericht is leeg of geen XML."));
+        }
+        if !self.seen_verzoek {
+            return Err(refuse(
+                "Het bericht bevat geen leerresultaten_verzoek in soap:Body.",
+            ));
+        }
+        check(&self.req, &self.used)
+    }
+
+    /// Reads one event; true at the end of the input.
+    fn step(&mut self) -> Result<bool, Fault> {
+        self.buf.clear();
+        let (ns, event) = self
+            .reader
+            .read_resolved_event_into(&mut self.buf)
             .map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
         let ns_is =
             |want: &str| matches!(&ns, ResolveResult::Bound(n) if n.as_ref() == want.as_bytes());
@@ -272,44 +360,45 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
                 for a in e.attributes() {
                     a.map_err(|e| refuse(format!("Het bericht is geen geldige XML: {e}.")))?;
                 }
-                if done {
+                if self.done {
                     return Err(refuse(
                         "Na het einde van soap:Envelope mag niets meer volgen.",
                     ));
                 }
-                if skipping.is_some() {
+                if self.skipping.is_some() {
                     if !empty {
-                        path.push(String::new());
+                        self.path.push(String::new());
                     }
-                    continue;
+                    return Ok(false);
                 }
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                let in_verzoek = seen_verzoek && path.iter().any(|p| p == "leerresultaten_verzoek");
-                if !path.is_empty() && !ns_known(&ns, in_verzoek, in_header_aut) {
+                let in_verzoek =
+                    self.seen_verzoek && self.path.iter().any(|p| p == "leerresultaten_verzoek");
+                if !self.path.is_empty() && !ns_known(&ns, in_verzoek, self.in_header_aut) {
                     // A vendor extension: passed over with everything in it.
                     if !empty {
-                        skipping = Some(path.len());
-                        path.push(String::new());
+                        self.skipping = Some(self.path.len());
+                        self.path.push(String::new());
                     }
-                    text.clear();
-                    continue;
+                    self.text.clear();
+                    return Ok(false);
                 }
-                if path.is_empty() {
+                if self.path.is_empty() {
                     if local != "Envelope" || !ns_is(NS_SOAP) {
                         return Err(refuse(
                             "Dit is geen SOAP 1.1-bericht: het moet beginnen met soap:Envelope.",
                         ));
                     }
-                    seen_envelope = true;
+                    self.seen_envelope = true;
                 }
-                if path.len() >= MAX_DEPTH {
+                if self.path.len() >= MAX_DEPTH {
                     return Err(refuse("Het bericht is te diep genest."));
                 }
-                let parent = path.last().map(String::as_str).unwrap_or("");
+                let parent = self.path.last().map(String::as_str).unwrap_or("");
                 match local.as_str() {
                     "autorisatie" if parent == "Header" && ns_is(NS_AUTORISATIE) => {
-                        in_header_aut = true;
-                        req.autorisatie = Some(Autorisatie::default());
+                        self.in_header_aut = true;
+                        self.req.autorisatie = Some(Autorisatie::default());
                     }
                     "leerresultaten_verzoek" if parent == "Body" => {
                         if !ns_is(NS_LEERRESULTATEN) {
@@ -317,78 +406,78 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
                                 "leerresultaten_verzoek hoort in de namespace {NS_LEERRESULTATEN}."
                             )));
                         }
-                        seen_verzoek = true;
+                        self.seen_verzoek = true;
                     }
-                    "toetsafname" if seen_verzoek && parent == "toetsafnames" => {
-                        afname = Some(Toetsafname::default());
+                    "toetsafname" if self.seen_verzoek && parent == "toetsafnames" => {
+                        self.afname = Some(Toetsafname::default());
                     }
-                    "resultaat" if afname.is_some() && parent == "resultaten" => {
+                    "resultaat" if self.afname.is_some() && parent == "resultaten" => {
                         let key = attr(e, b"key")?
                             .ok_or_else(|| refuse("Een resultaat heeft geen key-attribuut."))?;
-                        if !keys.insert(key.clone()) {
+                        if !self.keys.insert(key.clone()) {
                             return Err(refuse(format!(
                                 "resultaat key '{key}' komt meer dan één keer voor in het bericht."
                             )));
                         }
-                        resultaat = Some(Resultaat {
+                        self.resultaat = Some(Resultaat {
                             key,
                             ..Default::default()
                         });
                     }
-                    "referentiescore" if resultaat.is_some() => {
-                        referentie = Some(Referentiescore::default());
+                    "referentiescore" if self.resultaat.is_some() => {
+                        self.referentie = Some(Referentiescore::default());
                     }
-                    "toets" if seen_verzoek && parent == "toetsen" => {
-                        toets = Some(Toets::default());
+                    "toets" if self.seen_verzoek && parent == "toetsen" => {
+                        self.toets = Some(Toets::default());
                     }
-                    "toetsonderdeel" if toets.is_some() => {
-                        onderdeel = Some((String::new(), None));
+                    "toetsonderdeel" if self.toets.is_some() => {
+                        self.onderdeel = Some((String::new(), None));
                     }
                     _ => {}
                 }
-                text.clear();
+                self.text.clear();
                 if empty {
                     close(
                         &local,
-                        &path,
+                        &self.path,
                         "",
-                        &mut req,
-                        &mut afname,
-                        &mut resultaat,
-                        &mut referentie,
-                        &mut toets,
-                        &mut onderdeel,
-                        &mut in_header_aut,
+                        &mut self.req,
+                        &mut self.afname,
+                        &mut self.resultaat,
+                        &mut self.referentie,
+                        &mut self.toets,
+                        &mut self.onderdeel,
+                        &mut self.in_header_aut,
                     )?;
                 } else {
-                    path.push(local);
+                    self.path.push(local);
                 }
             }
             Event::Text(t) => {
                 let s =
                     std::str::from_utf8(&t).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
-                if done && !xml_trim(s).is_empty() {
+                if self.done && !xml_trim(s).is_empty() {
                     return Err(refuse(
                         "Na het einde van soap:Envelope mag niets meer volgen.",
                     ));
                 }
-                if skipping.is_none() {
-                    text.push_str(s);
+                if self.skipping.is_none() {
+                    self.text.push_str(s);
                 }
             }
             Event::CData(t) => {
                 let s =
                     std::str::from_utf8(&t).map_err(|_| refuse("Het bericht is geen UTF-8."))?;
-                if done {
+                if self.done {
                     return Err(refuse(
                         "Na het einde van soap:Envelope mag niets meer volgen.",
                     ));
                 }
-                if skipping.is_none() {
-                    text.push_str(s);
+                if self.skipping.is_none() {
+                    self.text.push_str(s);
                 }
             }
-            Event::GeneralRef(_) if skipping.is_some() => {}
+            Event::GeneralRef(_) if self.skipping.is_some() => {}
             Event::GeneralRef(r) => {
                 let c = match r
                     .resolve_char_ref()
@@ -408,21 +497,21 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
                         }
                     },
                 };
-                text.push(c);
+                self.text.push(c);
             }
             Event::End(_) => {
-                let local = path.pop().unwrap_or_default();
-                if path.is_empty() {
-                    done = true;
+                let local = self.path.pop().unwrap_or_default();
+                if self.path.is_empty() {
+                    self.done = true;
                 }
-                if let Some(depth) = skipping {
-                    if path.len() == depth {
-                        skipping = None;
-                        text.clear();
+                if let Some(depth) = self.skipping {
+                    if self.path.len() == depth {
+                        self.skipping = None;
+                        self.text.clear();
                     }
-                    continue;
+                    return Ok(false);
                 }
-                let value = xml_trim(&text).to_string();
+                let value = xml_trim(&self.text).to_string();
                 if value.chars().count() > max_len(&local) {
                     return Err(refuse(format!(
                         "{local} is langer dan {} tekens.",
@@ -431,32 +520,23 @@ pub fn parse(body: &[u8]) -> Result<Request, Fault> {
                 }
                 close(
                     &local,
-                    &path,
+                    &self.path,
                     &value,
-                    &mut req,
-                    &mut afname,
-                    &mut resultaat,
-                    &mut referentie,
-                    &mut toets,
-                    &mut onderdeel,
-                    &mut in_header_aut,
+                    &mut self.req,
+                    &mut self.afname,
+                    &mut self.resultaat,
+                    &mut self.referentie,
+                    &mut self.toets,
+                    &mut self.onderdeel,
+                    &mut self.in_header_aut,
                 )?;
-                text.clear();
+                self.text.clear();
             }
-            Event::Eof => break,
+            Event::Eof => return Ok(true),
             _ => {}
         }
+        Ok(false)
     }
-    if !seen_envelope {
-        return Err(refuse("Het bericht is leeg of geen XML."));
-    }
-    if !seen_verzoek {
-        return Err(refuse(
-            "Het bericht bevat geen leerresultaten_verzoek in soap:Body.",
-        ));
-    }
-    check(&req)?;
-    Ok(req)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -600,7 +680,10 @@ fn close(
 }
 
 /// The checks over the whole message.
-fn check(req: &Request) -> Result<(), Fault> {
+fn check(
+    req: &Request,
+    used: &std::collections::HashMap<(String, Option<String>), String>,
+) -> Result<(), Fault> {
     if let Some(v) = &req.school.xsdversie
         && !XSD_VERSIES.contains(&v.as_str())
     {
@@ -612,22 +695,22 @@ fn check(req: &Request) -> Result<(), Fault> {
             "Het bericht noemt de school niet: school/brincode (of school/schoolkey) ontbreekt.",
         ));
     }
-    for a in &req.toetsafnames {
-        for r in &a.resultaten {
-            let defined = req.toetsen.iter().any(|t| {
-                t.toetscode == r.toetscode && (t.versie.is_none() || t.versie == r.versie)
-            });
-            if !defined {
-                return Err(refuse(format!(
-                    "Toetscode '{}'{} van resultaat '{}' heeft geen toets-definitie in toetsen.",
-                    r.toetscode,
-                    r.versie
-                        .as_ref()
-                        .map(|v| format!(" (versie {v})"))
-                        .unwrap_or_default(),
-                    r.key
-                )));
-            }
+    // Sorted by key, so the fault always names the same result.
+    let mut used: Vec<_> = used.iter().collect();
+    used.sort_by(|a, b| a.1.cmp(b.1));
+    for ((toetscode, versie), key) in used {
+        let defined = req
+            .toetsen
+            .iter()
+            .any(|t| &t.toetscode == toetscode && (t.versie.is_none() || &t.versie == versie));
+        if !defined {
+            return Err(refuse(format!(
+                "Toetscode '{toetscode}'{} van resultaat '{key}' heeft geen toets-definitie in toetsen.",
+                versie
+                    .as_ref()
+                    .map(|v| format!(" (versie {v})"))
+                    .unwrap_or_default(),
+            )));
         }
     }
     Ok(())
