@@ -57,7 +57,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const RESULTS: usize = 10_000;
+/// 10,000 results by default; `BENCH_RESULTS` sets another number (to see what grows with the
+/// message).
+fn results() -> usize {
+    std::env::var("BENCH_RESULTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000)
+}
 
 /// Peak heap above what was live when `f` started, and its result.
 async fn peak_of<T>(f: impl std::future::Future<Output = T>) -> (T, usize) {
@@ -103,7 +110,7 @@ async fn bare_inserts(app: &App, gegevens: &str, rows: usize) -> Duration {
     const COLS: usize = 8;
     let start = Instant::now();
     let mut tx = app.db.begin().await.unwrap();
-    for chunk in (0..RESULTS).collect::<Vec<_>>().chunks(rows) {
+    for chunk in (0..results()).collect::<Vec<_>>().chunks(rows) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let marks: Vec<String> = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect();
@@ -153,7 +160,7 @@ async fn run_on(t: &TestDb) {
         brincode: "99ZZ".into(),
         dependancecode: "00".into(),
         leerlingids: leerlingids.clone(),
-        resultaten: RESULTS,
+        resultaten: results(),
         onbekende_leerlingen: 0,
         onbekende_toets: false,
         tot: time::macros::date!(2026 - 11 - 27),
@@ -189,25 +196,27 @@ async fn run_on(t: &TestDb) {
     let (receipt, intake_peak) = peak_of(app.receive_uwlr(bytes)).await;
     let intake = start.elapsed();
     let receipt = receipt.unwrap();
-    assert_eq!(receipt.nieuw, RESULTS);
+    assert_eq!(receipt.nieuw, results());
 
     // Processing: every received result onto a pupil (or an error kind).
     let start = Instant::now();
     let (run, processing_peak) = peak_of(app.process_received(&Scope::Due)).await;
     let processing = start.elapsed();
     let run = run.unwrap();
-    assert_eq!(run.verwerkt + run.fouten, RESULTS, "{run:?}");
+    assert_eq!(run.verwerkt + run.fouten, results(), "{run:?}");
 
     let mb = |b: usize| b as f64 / 1e6;
     println!(
-        "{:?}: message {:.1} MB with {RESULTS} results for {} pupils",
+        "{:?}: message {:.1} MB with {} results for {} pupils",
         t.backend(),
         mb(bytes.len()),
+        results(),
         leerlingids.len()
     );
     println!(
-        "  floor: quick-xml pass {:.3} s + bare batched INSERT of {RESULTS} rows {:.3} s = {:.3} s",
+        "  floor: quick-xml pass {:.3} s + bare batched INSERT of {} rows {:.3} s = {:.3} s",
         pass.as_secs_f64(),
+        results(),
         inserts.as_secs_f64(),
         floor.as_secs_f64()
     );
@@ -221,7 +230,7 @@ async fn run_on(t: &TestDb) {
     println!(
         "  processing: {:.2} s = {:.0} results/s ({} verwerkt, {} fouten) = {:.1}x the floor; peak heap {:.1} MB = {:.2}x the message",
         processing.as_secs_f64(),
-        RESULTS as f64 / processing.as_secs_f64(),
+        results() as f64 / processing.as_secs_f64(),
         run.verwerkt,
         run.fouten,
         processing.as_secs_f64() / floor.as_secs_f64(),

@@ -243,96 +243,179 @@ impl Gegevens {
     }
 }
 
-/// The results of a request as rows to store, by identity (a later element with the same
-/// identity in one message replaces an earlier one).
-fn received_rows(req: &uwlr::Request) -> Result<Vec<NewReceived>, IntakeFault> {
-    let mut order: Vec<Identity> = Vec::new();
-    let mut by_id: HashMap<Identity, (String, NewReceived)> = HashMap::new();
-    for afname in &req.toetsafnames {
-        for r in &afname.resultaten {
-            let versie = r.versie.clone().unwrap_or_default();
-            let toets = req
-                .toetsen
-                .iter()
-                .find(|t| {
-                    t.toetscode == r.toetscode && t.versie.clone().unwrap_or_default() == versie
-                })
-                .or_else(|| req.toetsen.iter().find(|t| t.toetscode == r.toetscode))
-                .map(|t| ToetsDef {
-                    naam: t.toetsnaam.clone(),
-                    vakgebied: t.vakgebied.clone(),
-                    onderdelen: t.onderdelen.clone(),
-                });
-            let g = Gegevens {
-                key: r.key.clone(),
-                inhoud: Inhoud {
-                    eckid: afname.eckid.clone(),
-                    score: r.score.clone(),
-                    toetsscore: r.toetsscore.clone(),
-                    referentiescores: r
-                        .referentiescores
-                        .iter()
-                        .map(|x| Referentie {
-                            code: x.code.clone(),
-                            vergelijkingsgroep: x.vergelijkingsgroep.clone(),
-                            waarde: x.waarde.clone(),
-                        })
-                        .collect(),
-                    anderresultaat: r.anderresultaat.clone(),
-                    infourl: r.infourl.clone(),
-                },
-                toets,
+/// A leerlingid must be a Boom-leerlingnummer as Startblok stores one (the rule of the Boom
+/// nummers form), exactly as sent: otherwise no pupil could ever be given it, and its results
+/// would wait for a fix that cannot be made.
+fn usable_leerlingid(leerlingid: &str) -> Result<(), IntakeFault> {
+    match startblok_domain::BoomLeerlingnummer::parse(leerlingid) {
+        Ok(Some(n)) if n.as_str() == leerlingid => Ok(()),
+        other => {
+            let reden = match other {
+                Err(e) => e.to_string(),
+                _ => "Het bevat tekens in een andere vorm (bijvoorbeeld brede cijfers).".into(),
             };
-            let identity = Identity {
-                leerlingid: afname.leerlingid.clone(),
-                toetscode: r.toetscode.clone(),
-                versie,
-                onderdeel: r.toetsonderdeelcode.clone().unwrap_or_default(),
-                afnamedatum: r.afnamedatum.clone(),
-            };
-            let row = NewReceived {
-                id: uuid_v7(),
-                identity: identity.clone(),
-                inhoud_sha256: g.inhoud_sha256(),
-                gegevens: serde_json::to_string(&g).expect("plain data serialises"),
-            };
-            match by_id.get(&identity) {
-                None => {
-                    by_id.insert(identity.clone(), (r.key.clone(), row));
-                    order.push(identity);
-                }
-                // The same result twice: stored once.
-                Some((_, first)) if first.inhoud_sha256 == row.inhoud_sha256 => {}
-                // Two different outcomes of one afname: which one holds is not ours to guess.
-                Some((first_key, _)) => {
-                    return Err(uwlr::Fault::OngeldigBericht(format!(
-                        "Resultaat '{}' en resultaat '{first_key}' gaan over dezelfde afname \
-                         (leerlingid {}, toetscode {}, versie {}, onderdeel {}, afnamedatum {}) \
-                         maar verschillen. Stuur per afname één resultaat.",
-                        r.key,
-                        identity.leerlingid,
-                        identity.toetscode,
-                        if identity.versie.is_empty() {
-                            "-"
-                        } else {
-                            &identity.versie
-                        },
-                        if identity.onderdeel.is_empty() {
-                            "-"
-                        } else {
-                            &identity.onderdeel
-                        },
-                        identity.afnamedatum
-                    ))
-                    .into());
+            Err(uwlr::Fault::OngeldigBericht(format!(
+                "leerlingid {leerlingid:?} is geen bruikbaar Boom-leerlingnummer. {reden}"
+            ))
+            .into())
+        }
+    }
+}
+
+/// New, changed and unchanged results of a levering.
+#[derive(Debug, Default)]
+struct Counts {
+    nieuw: usize,
+    gewijzigd: usize,
+    ongewijzigd: usize,
+}
+
+/// Turns a message's toetsafnames, a batch at a time, into rows to store, by identity: the same
+/// result twice in one message is stored once; two different results for one afname refuse
+/// the message. Remembers each identity's key and content hash across batches (not the rows).
+struct RowBuilder<'h> {
+    toetsen: &'h [uwlr::Toets],
+    seen: HashMap<Identity, (String, String)>,
+}
+
+impl<'h> RowBuilder<'h> {
+    fn new(toetsen: &'h [uwlr::Toets]) -> Self {
+        RowBuilder {
+            toetsen,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, afnames: &[uwlr::Toetsafname]) -> Result<Vec<NewReceived>, IntakeFault> {
+        let mut out = Vec::new();
+        for afname in afnames {
+            for r in &afname.resultaten {
+                let versie = r.versie.clone().unwrap_or_default();
+                let toets = self
+                    .toetsen
+                    .iter()
+                    .find(|t| {
+                        t.toetscode == r.toetscode && t.versie.clone().unwrap_or_default() == versie
+                    })
+                    .or_else(|| self.toetsen.iter().find(|t| t.toetscode == r.toetscode))
+                    .map(|t| ToetsDef {
+                        naam: t.toetsnaam.clone(),
+                        vakgebied: t.vakgebied.clone(),
+                        onderdelen: t.onderdelen.clone(),
+                    });
+                let g = Gegevens {
+                    key: r.key.clone(),
+                    inhoud: Inhoud {
+                        eckid: afname.eckid.clone(),
+                        score: r.score.clone(),
+                        toetsscore: r.toetsscore.clone(),
+                        referentiescores: r
+                            .referentiescores
+                            .iter()
+                            .map(|x| Referentie {
+                                code: x.code.clone(),
+                                vergelijkingsgroep: x.vergelijkingsgroep.clone(),
+                                waarde: x.waarde.clone(),
+                            })
+                            .collect(),
+                        anderresultaat: r.anderresultaat.clone(),
+                        infourl: r.infourl.clone(),
+                    },
+                    toets,
+                };
+                let identity = Identity {
+                    leerlingid: afname.leerlingid.clone(),
+                    toetscode: r.toetscode.clone(),
+                    versie,
+                    onderdeel: r.toetsonderdeelcode.clone().unwrap_or_default(),
+                    afnamedatum: r.afnamedatum.clone(),
+                };
+                let sha = g.inhoud_sha256();
+                match self.seen.get(&identity) {
+                    None => {
+                        self.seen
+                            .insert(identity.clone(), (r.key.clone(), sha.clone()));
+                        out.push(NewReceived {
+                            id: uuid_v7(),
+                            identity,
+                            inhoud_sha256: sha,
+                            gegevens: serde_json::to_string(&g).expect("plain data serialises"),
+                        });
+                    }
+                    // The same result twice: stored once.
+                    Some((_, first)) if *first == sha => {}
+                    // Two different outcomes of one afname: which one holds is not ours to guess.
+                    Some((first_key, _)) => {
+                        return Err(uwlr::Fault::OngeldigBericht(format!(
+                            "Resultaat '{}' en resultaat '{first_key}' gaan over dezelfde afname \
+                             (leerlingid {}, toetscode {}, versie {}, onderdeel {}, afnamedatum {}) \
+                             maar verschillen. Stuur per afname één resultaat.",
+                            r.key,
+                            identity.leerlingid,
+                            identity.toetscode,
+                            if identity.versie.is_empty() { "-" } else { &identity.versie },
+                            if identity.onderdeel.is_empty() { "-" } else { &identity.onderdeel },
+                            identity.afnamedatum
+                        ))
+                        .into());
+                    }
                 }
             }
         }
+        Ok(out)
     }
-    Ok(order
-        .into_iter()
-        .filter_map(|i| by_id.remove(&i).map(|(_, row)| row))
-        .collect())
+}
+
+/// Stores a batch of a levering's results by identity: new ones inserted, changed ones
+/// replaced (the old version into the history), unchanged ones counted.
+async fn store_rows(
+    tx: &mut startblok_db::Conn,
+    k: &koppelingen::Koppeling,
+    levering: &str,
+    rows: &[NewReceived],
+    at: time::OffsetDateTime,
+    counts: &mut Counts,
+) -> Result<(), DbError> {
+    let ids: Vec<&Identity> = rows.iter().map(|r| &r.identity).collect();
+    let known = leveringen::existing(tx, &k.id, &ids).await?;
+    let fresh: Vec<NewReceived> = rows
+        .iter()
+        .filter(|r| !known.contains_key(&r.identity))
+        .cloned()
+        .collect();
+    let stored = leveringen::insert_new(tx, k.school_id, &k.id, levering, &fresh, at).await?;
+    counts.nieuw += stored.len();
+    // Identities another delivery stored meanwhile are compared like known ones.
+    let mut compare: Vec<&NewReceived> = rows
+        .iter()
+        .filter(|r| known.contains_key(&r.identity))
+        .collect();
+    let raced: Vec<&NewReceived> = fresh.iter().filter(|r| !stored.contains(&r.id)).collect();
+    let raced_known = if raced.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<&Identity> = raced.iter().map(|r| &r.identity).collect();
+        leveringen::existing(tx, &k.id, &ids).await?
+    };
+    compare.extend(raced.iter().copied());
+    for r in compare {
+        let Some(s) = known
+            .get(&r.identity)
+            .or_else(|| raced_known.get(&r.identity))
+        else {
+            continue;
+        };
+        if s.inhoud_sha256 == r.inhoud_sha256 {
+            counts.ongewijzigd += 1;
+        } else if leveringen::replace(tx, &s.id, levering, &r.inhoud_sha256, &r.gegevens, at)
+            .await?
+        {
+            counts.gewijzigd += 1;
+        } else {
+            counts.ongewijzigd += 1;
+        }
+    }
+    Ok(())
 }
 
 /// What processing needs of one school, read once per run.
@@ -420,30 +503,18 @@ impl App {
                 None,
             ));
         }
-        let req = uwlr::parse(body).map_err(|f| (IntakeFault::from(f), None))?;
-        // A leerlingid must be a Boom-leerlingnummer as Startblok stores one (the rule of the
-        // Boom nummers form), exactly as sent: otherwise no pupil could ever be given it, and
-        // its results would wait for a fix that cannot be made.
-        for a in &req.toetsafnames {
-            let fits = matches!(
-                startblok_domain::BoomLeerlingnummer::parse(&a.leerlingid),
-                Ok(Some(ref n)) if n.as_str() == a.leerlingid
-            );
-            if !fits {
-                let reden = match startblok_domain::BoomLeerlingnummer::parse(&a.leerlingid) {
-                    Err(e) => e.to_string(),
-                    _ => "Het bevat tekens in een andere vorm (bijvoorbeeld brede cijfers).".into(),
-                };
-                return Err((
-                    uwlr::Fault::OngeldigBericht(format!(
-                        "leerlingid {:?} is geen bruikbaar Boom-leerlingnummer. {reden}",
-                        a.leerlingid
-                    ))
-                    .into(),
-                    None,
-                ));
-            }
+        // First pass: the whole message checked, one toetsafname at a time (nothing kept but
+        // the header, the school, the toetsen and a count); the second pass, below, stores it.
+        let mut stream = uwlr::Stream::new(body);
+        let mut aantal = 0;
+        while let Some(a) = stream
+            .next_afname()
+            .map_err(|f| (IntakeFault::from(f), None))?
+        {
+            usable_leerlingid(&a.leerlingid).map_err(|f| (f, None))?;
+            aantal += a.resultaten.len();
         }
+        let req = stream.head();
         // Authentication, in the contract's order.
         let aut = req
             .autorisatie
@@ -481,39 +552,43 @@ impl App {
         if !self.uwlr_limiter.allow(&k.id) {
             return Err((IntakeFault::te_vaak(), Some(k.id.clone())));
         }
-        let rows = received_rows(&req).map_err(|f| (f, Some(k.id.clone())))?;
-        self.store_levering(&k, &req, &rows, text, sha, at)
-            .await
-            .map_err(|e| {
+        match self.store_levering(&k, &req, aantal, text, sha, at).await {
+            Ok(stored) => stored.map_err(|f| (f, Some(k.id.clone()))),
+            Err(e) => {
                 tracing::error!(error = %e, "UWLR: levering niet opgeslagen");
-                (IntakeFault::tijdelijk(), Some(k.id.clone()))
-            })
+                Err((IntakeFault::tijdelijk(), Some(k.id.clone())))
+            }
+        }
     }
 
+    /// Stores the levering and its results in one transaction, reading the message a second
+    /// time and storing its results a batch at a time (about 1,000), so what is held besides the
+    /// message is one batch. A refusal found on the way (two outcomes of one afname) rolls it
+    /// all back.
     async fn store_levering(
         &self,
         k: &koppelingen::Koppeling,
-        req: &uwlr::Request,
-        rows: &[NewReceived],
+        head: &uwlr::Request,
+        aantal: usize,
         body: &str,
         sha: &str,
         at: time::OffsetDateTime,
-    ) -> Result<Receipt, DbError> {
-        let aantal: usize = req.toetsafnames.iter().map(|a| a.resultaten.len()).sum();
+    ) -> Result<Result<Receipt, IntakeFault>, DbError> {
+        const BATCH_RESULTS: usize = 1000;
         let mut tx = self.db.begin().await?;
         let original = leveringen::original_of(&mut tx, &k.id, sha).await?;
         let levering = uuid_v7();
         leveringen::insert_levering(
             &mut tx,
-            &NewLevering {
+            NewLevering {
                 id: levering.clone(),
                 school_id: k.school_id,
                 koppeling_id: k.id.clone(),
                 ontvangen_op: at,
-                schooljaar: req.school.schooljaar.clone(),
-                aanmaakdatum: req.school.aanmaakdatum.clone(),
-                auteur: req.school.auteur.clone(),
-                xsdversie: req.school.xsdversie.clone(),
+                schooljaar: head.school.schooljaar.clone(),
+                aanmaakdatum: head.school.aanmaakdatum.clone(),
+                auteur: head.school.auteur.clone(),
+                xsdversie: head.school.xsdversie.clone(),
                 sha256: sha.to_string(),
                 grootte: body.len() as i64,
                 body: body.to_string(),
@@ -523,76 +598,54 @@ impl App {
             },
         )
         .await?;
-        let (mut nieuw, mut gewijzigd, mut ongewijzigd) = (0, 0, 0);
-        for chunk in rows.chunks(2000) {
-            let ids: Vec<&Identity> = chunk.iter().map(|r| &r.identity).collect();
-            let known = leveringen::existing(&mut tx, &k.id, &ids).await?;
-            let fresh: Vec<NewReceived> = chunk
-                .iter()
-                .filter(|r| !known.contains_key(&r.identity))
-                .cloned()
-                .collect();
-            let stored =
-                leveringen::insert_new(&mut tx, k.school_id, &k.id, &levering, &fresh, at).await?;
-            nieuw += stored.len();
-            // Identities another delivery stored meanwhile are compared like known ones.
-            let mut compare: Vec<&NewReceived> = chunk
-                .iter()
-                .filter(|r| known.contains_key(&r.identity))
-                .collect();
-            let raced: Vec<&NewReceived> =
-                fresh.iter().filter(|r| !stored.contains(&r.id)).collect();
-            let raced_known = if raced.is_empty() {
-                HashMap::new()
-            } else {
-                let ids: Vec<&Identity> = raced.iter().map(|r| &r.identity).collect();
-                leveringen::existing(&mut tx, &k.id, &ids).await?
+        let mut counts = Counts::default();
+        let mut rows = RowBuilder::new(&head.toetsen);
+        let mut stream = uwlr::Stream::new(body.as_bytes());
+        let mut batch = Vec::new();
+        let mut in_batch = 0;
+        loop {
+            // The first pass read the same bytes without a refusal.
+            let next = match stream.next_afname() {
+                Ok(n) => n,
+                Err(f) => return Ok(Err(f.into())),
             };
-            compare.extend(raced.iter().copied());
-            for r in compare {
-                let Some(s) = known
-                    .get(&r.identity)
-                    .or_else(|| raced_known.get(&r.identity))
-                else {
-                    continue;
+            let end = next.is_none();
+            if let Some(a) = next {
+                in_batch += a.resultaten.len();
+                batch.push(a);
+            }
+            if in_batch >= BATCH_RESULTS || (end && !batch.is_empty()) {
+                let new_rows = match rows.add(&batch) {
+                    Ok(r) => r,
+                    Err(f) => return Ok(Err(f)),
                 };
-                if s.inhoud_sha256 == r.inhoud_sha256 {
-                    ongewijzigd += 1;
-                } else if leveringen::replace(
-                    &mut tx,
-                    &s.id,
-                    &levering,
-                    &r.inhoud_sha256,
-                    &r.gegevens,
-                    at,
-                )
-                .await?
-                {
-                    gewijzigd += 1;
-                } else {
-                    ongewijzigd += 1;
-                }
+                batch.clear();
+                in_batch = 0;
+                store_rows(&mut tx, k, &levering, &new_rows, at, &mut counts).await?;
+            }
+            if end {
+                break;
             }
         }
         leveringen::set_counts(
             &mut tx,
             &levering,
-            nieuw as i64,
-            gewijzigd as i64,
-            ongewijzigd as i64,
+            counts.nieuw as i64,
+            counts.gewijzigd as i64,
+            counts.ongewijzigd as i64,
         )
         .await?;
         koppelingen::mark_connected(&mut tx, &k.id, at).await?;
         tx.commit().await?;
-        Ok(Receipt {
+        Ok(Ok(Receipt {
             levering,
             school: k.school_id,
             aantal,
-            nieuw,
-            gewijzigd,
-            ongewijzigd,
+            nieuw: counts.nieuw,
+            gewijzigd: counts.gewijzigd,
+            ongewijzigd: counts.ongewijzigd,
             herhaling: original.is_some(),
-        })
+        }))
     }
 
     /// Starts the worker that processes received results in the background: woken by each

@@ -67,7 +67,8 @@ pub struct Levering {
     pub wachtend: i64,
 }
 
-pub async fn insert_levering(conn: &mut Conn, l: &NewLevering) -> Result<()> {
+/// Stores a delivery (by value: its raw body is moved into the statement, not copied).
+pub async fn insert_levering(conn: &mut Conn, l: NewLevering) -> Result<()> {
     sqlx::query(
         "INSERT INTO leveringen (id, school_id, koppeling_id, ontvangen_op, schooljaar, \
          aanmaakdatum, auteur, xsdversie, sha256, grootte, body, body_bewaard_tot, herhaling_van, \
@@ -84,7 +85,7 @@ pub async fn insert_levering(conn: &mut Conn, l: &NewLevering) -> Result<()> {
     .bind(l.xsdversie.clone())
     .bind(l.sha256.clone())
     .bind(l.grootte)
-    .bind(l.body.clone())
+    .bind(l.body)
     .bind(format_ts(l.body_bewaard_tot))
     .bind(l.herhaling_van.clone())
     .bind(l.aantal)
