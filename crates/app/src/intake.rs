@@ -272,10 +272,16 @@ struct Counts {
 
 /// Turns a message's toetsafnames, a batch at a time, into rows to store, by identity: the same
 /// result twice in one message is stored once; two different results for one afname refuse
-/// the message. Remembers each identity's key and content hash across batches (not the rows).
+/// the message. What it remembers across batches is small per result: a 64-bit hash of the
+/// identity and of the content, and the key (for the refusal's text).
 struct RowBuilder<'h> {
     toetsen: &'h [uwlr::Toets],
-    seen: HashMap<Identity, (String, String)>,
+    seen: HashMap<u64, (u64, String)>,
+}
+
+fn hash64(v: &impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(v)
 }
 
 impl<'h> RowBuilder<'h> {
@@ -331,10 +337,10 @@ impl<'h> RowBuilder<'h> {
                     afnamedatum: r.afnamedatum.clone(),
                 };
                 let sha = g.inhoud_sha256();
-                match self.seen.get(&identity) {
+                match self.seen.get(&hash64(&identity)) {
                     None => {
                         self.seen
-                            .insert(identity.clone(), (r.key.clone(), sha.clone()));
+                            .insert(hash64(&identity), (hash64(&sha), r.key.clone()));
                         out.push(NewReceived {
                             id: uuid_v7(),
                             identity,
@@ -343,9 +349,9 @@ impl<'h> RowBuilder<'h> {
                         });
                     }
                     // The same result twice: stored once.
-                    Some((_, first)) if *first == sha => {}
+                    Some((first, _)) if *first == hash64(&sha) => {}
                     // Two different outcomes of one afname: which one holds is not ours to guess.
-                    Some((first_key, _)) => {
+                    Some((_, first_key)) => {
                         return Err(uwlr::Fault::OngeldigBericht(format!(
                             "Resultaat '{}' en resultaat '{first_key}' gaan over dezelfde afname \
                              (leerlingid {}, toetscode {}, versie {}, onderdeel {}, afnamedatum {}) \
@@ -580,7 +586,7 @@ impl App {
         let levering = uuid_v7();
         leveringen::insert_levering(
             &mut tx,
-            NewLevering {
+            &NewLevering {
                 id: levering.clone(),
                 school_id: k.school_id,
                 koppeling_id: k.id.clone(),
@@ -591,13 +597,13 @@ impl App {
                 xsdversie: head.school.xsdversie.clone(),
                 sha256: sha.to_string(),
                 grootte: body.len() as i64,
-                body: body.to_string(),
                 body_bewaard_tot: at + self.settings.uwlr_bewaartermijn,
                 herhaling_van: original.clone(),
                 aantal: aantal as i64,
             },
         )
         .await?;
+        leveringen::insert_body(&mut tx, &levering, body).await?;
         let mut counts = Counts::default();
         let mut rows = RowBuilder::new(&head.toetsen);
         let mut stream = uwlr::Stream::new(body.as_bytes());

@@ -270,3 +270,81 @@ async fn a_leerlingid_no_pupil_could_be_given_is_refused_with_the_reason() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM leveringen").await, 0);
     app.receive_uwlr(DEMO_LEVERING.as_bytes()).await.unwrap();
 }
+
+/// The raw message is kept (in pieces, so a large one is never one statement) exactly as
+/// received, shown as kept on its levering, and forgotten when its retention ends.
+#[tokio::test]
+async fn the_raw_message_is_kept_whole_in_pieces_until_its_retention_ends() {
+    for t in TestDb::all().await {
+        let app = app(&t);
+        app.seed_demo().await.unwrap();
+        let big = startblok_uwlr::client::generate(&startblok_uwlr::client::Generate {
+            autorisatie: startblok_uwlr::Autorisatie {
+                autorisatiesleutel: startblok_app::koppelingen::DEMO_KEY.into(),
+                klantcode: startblok_app::koppelingen::DEMO_KLANTCODE.into(),
+                klantnaam: "Boom testcentrum".into(),
+            },
+            brincode: "99ZZ".into(),
+            dependancecode: "00".into(),
+            leerlingids: vec!["127700".into(), "127713".into()],
+            resultaten: 2000,
+            onbekende_leerlingen: 0,
+            onbekende_toets: false,
+            tot: time::macros::date!(2026 - 11 - 20),
+            seed: 5,
+        });
+        // Non-ASCII near the piece boundaries must survive the cuts.
+        let xml = startblok_uwlr::write_request(&big)
+            .replace("<lr:auteur>", "<!-- één ünïcödé-opmerking --><lr:auteur>");
+        assert!(xml.len() > 3 * 256 * 1024, "{}", xml.len());
+        let receipt = app.receive_uwlr(xml.as_bytes()).await.unwrap();
+        let mut c = app.db.conn().await.unwrap();
+        assert!(
+            count(&app, "SELECT COUNT(*) FROM levering_berichtdelen").await > 3,
+            "in pieces"
+        );
+        assert_eq!(
+            leveringen::raw_body(&mut c, &receipt.levering)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(xml.as_str())
+        );
+        let l = leveringen::get(&mut c, receipt.school, &receipt.levering)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(l.body_bewaard);
+        // Past the retention: the pieces go, the levering and its results stay.
+        let later = startblok_app::now() + time::Duration::days(91);
+        assert!(leveringen::drop_old_bodies(&mut c, later).await.unwrap() > 0);
+        assert_eq!(
+            leveringen::raw_body(&mut c, &receipt.levering)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM levering_berichtdelen").await,
+            0
+        );
+        let l = leveringen::get(&mut c, receipt.school, &receipt.levering)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!l.body_bewaard);
+        assert_eq!(l.aantal, 2000);
+        // A character across a piece boundary is never cut in two.
+        let tricky = format!("{}𝄞{}", "a".repeat(256 * 1024 - 1), "é".repeat(300_000));
+        leveringen::insert_body(&mut c, &receipt.levering, &tricky)
+            .await
+            .unwrap();
+        assert_eq!(
+            leveringen::raw_body(&mut c, &receipt.levering)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(tricky.as_str())
+        );
+    }
+}

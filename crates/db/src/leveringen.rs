@@ -38,7 +38,6 @@ pub struct NewLevering {
     pub xsdversie: Option<String>,
     pub sha256: String,
     pub grootte: i64,
-    pub body: String,
     pub body_bewaard_tot: OffsetDateTime,
     pub herhaling_van: Option<String>,
     pub aantal: i64,
@@ -67,13 +66,13 @@ pub struct Levering {
     pub wachtend: i64,
 }
 
-/// Stores a delivery (by value: its raw body is moved into the statement, not copied).
-pub async fn insert_levering(conn: &mut Conn, l: NewLevering) -> Result<()> {
+/// Stores a delivery (its raw body goes in with `insert_body`).
+pub async fn insert_levering(conn: &mut Conn, l: &NewLevering) -> Result<()> {
     sqlx::query(
         "INSERT INTO leveringen (id, school_id, koppeling_id, ontvangen_op, schooljaar, \
-         aanmaakdatum, auteur, xsdversie, sha256, grootte, body, body_bewaard_tot, herhaling_van, \
+         aanmaakdatum, auteur, xsdversie, sha256, grootte, body_bewaard_tot, herhaling_van, \
          aantal, nieuw, gewijzigd, ongewijzigd) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, 0, 0)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, 0, 0)",
     )
     .bind(l.id.clone())
     .bind(l.school_id.to_string())
@@ -85,7 +84,6 @@ pub async fn insert_levering(conn: &mut Conn, l: NewLevering) -> Result<()> {
     .bind(l.xsdversie.clone())
     .bind(l.sha256.clone())
     .bind(l.grootte)
-    .bind(l.body)
     .bind(format_ts(l.body_bewaard_tot))
     .bind(l.herhaling_van.clone())
     .bind(l.aantal)
@@ -125,7 +123,8 @@ pub async fn original_of(conn: &mut Conn, koppeling: &str, sha256: &str) -> Resu
 }
 
 const LEVERING_COLS: &str = "l.id, l.koppeling_id, l.ontvangen_op, l.schooljaar, l.aanmaakdatum, \
-    l.auteur, l.xsdversie, l.sha256, l.grootte, CASE WHEN l.body IS NULL THEN 0 ELSE 1 END AS bewaard, \
+    l.auteur, l.xsdversie, l.sha256, l.grootte, CASE WHEN l.body IS NOT NULL OR EXISTS (SELECT 1 FROM levering_berichtdelen d \
+    WHERE d.levering_id = l.id) THEN 1 ELSE 0 END AS bewaard, \
     l.herhaling_van, l.aantal, l.nieuw, l.gewijzigd, l.ongewijzigd, \
     (SELECT COUNT(*) FROM ontvangen_resultaten o WHERE o.levering_id = l.id AND o.status = 'verwerkt') AS verwerkt, \
     (SELECT COUNT(*) FROM ontvangen_resultaten o WHERE o.levering_id = l.id AND o.status = 'fout') AS fouten, \
@@ -192,15 +191,82 @@ pub async fn get(conn: &mut Conn, school: SchoolId, id: &str) -> Result<Option<L
     r.as_ref().map(levering_row).transpose()
 }
 
-/// Forgets raw bodies whose retention has passed. Returns how many.
+/// Forgets raw bodies whose retention has passed. Returns how many rows (pieces, or whole
+/// bodies of deliveries stored before the pieces) were removed.
 pub async fn drop_old_bodies(conn: &mut Conn, now: OffsetDateTime) -> Result<u64> {
-    let done = sqlx::query(
+    let at = format_ts(now);
+    let parts = sqlx::query(
+        "DELETE FROM levering_berichtdelen WHERE levering_id IN \
+         (SELECT id FROM leveringen WHERE body_bewaard_tot < $1)",
+    )
+    .bind(at.clone())
+    .execute(&mut *conn)
+    .await?;
+    let whole = sqlx::query(
         "UPDATE leveringen SET body = NULL WHERE body IS NOT NULL AND body_bewaard_tot < $1",
     )
-    .bind(format_ts(now))
-    .execute(conn)
+    .bind(at)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(whole.rows_affected() + parts.rows_affected())
+}
+
+/// The largest piece of a raw body stored in one row (bytes; cut at a character boundary).
+const PIECE: usize = 256 * 1024;
+
+/// Stores a delivery's raw body in pieces of at most `PIECE` bytes, one statement each, so a
+/// large message is never put whole into one statement.
+pub async fn insert_body(conn: &mut Conn, levering: &str, body: &str) -> Result<()> {
+    let mut rest = body;
+    let mut deel = 0_i64;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, after) = rest.split_at(cut);
+        sqlx::query(
+            "INSERT INTO levering_berichtdelen (levering_id, deel, inhoud) VALUES ($1, $2, $3)",
+        )
+        .bind(levering.to_string())
+        .bind(deel)
+        .bind(piece.to_string())
+        .execute(&mut *conn)
+        .await?;
+        deel += 1;
+        rest = after;
+    }
+    Ok(())
+}
+
+/// A delivery's raw body as received, while it is kept.
+pub async fn raw_body(conn: &mut Conn, levering: &str) -> Result<Option<String>> {
+    let whole = sqlx::query("SELECT body FROM leveringen WHERE id = $1")
+        .bind(levering.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(b) = whole
+        .as_ref()
+        .map(|r| opt_text(r, "body"))
+        .transpose()?
+        .flatten()
+    {
+        return Ok(Some(b));
+    }
+    let parts = sqlx::query(
+        "SELECT inhoud FROM levering_berichtdelen WHERE levering_id = $1 ORDER BY deel",
+    )
+    .bind(levering.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let mut body = String::new();
+    for p in &parts {
+        body.push_str(&text(p, "inhoud")?);
+    }
+    Ok(Some(body))
 }
 
 /// The identity of a received result (uwlr-intake.md); absent versie/onderdeel are ''.
@@ -229,29 +295,48 @@ pub struct Stored {
     pub inhoud_sha256: String,
 }
 
-/// The stored results of a koppeling among these identities.
+/// The stored results of a koppeling with these identities (only those: memory and work stay
+/// bounded by the batch asked about, however long the pupils' histories are).
 pub async fn existing(
     conn: &mut Conn,
     koppeling: &str,
     ids: &[&Identity],
 ) -> Result<HashMap<Identity, Stored>> {
     let mut out = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let mut leerlingen: Vec<&str> = ids.iter().map(|i| i.leerlingid.as_str()).collect();
-    leerlingen.sort_unstable();
-    leerlingen.dedup();
-    for chunk in leerlingen.chunks(500) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+    for chunk in ids.chunks(500) {
+        // The pupils first (the index's second column, so only their rows are read), then the
+        // exact identities among them.
+        let mut leerlingen: Vec<&str> = chunk.iter().map(|i| i.leerlingid.as_str()).collect();
+        leerlingen.sort_unstable();
+        leerlingen.dedup();
+        let marks: Vec<String> = (0..leerlingen.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let first = 2 + leerlingen.len();
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = first + i * 5;
+                format!("(${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
         let sql = format!(
             "SELECT id, leerlingid, toetscode, versie, onderdeel, afnamedatum, inhoud_sha256 \
-             FROM ontvangen_resultaten WHERE koppeling_id = $1 AND leerlingid IN ({})",
-            marks.join(", ")
+             FROM ontvangen_resultaten WHERE koppeling_id = $1 AND leerlingid IN ({}) \
+             AND (leerlingid, toetscode, versie, onderdeel, afnamedatum) IN (VALUES {})",
+            marks.join(", "),
+            values.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(koppeling.to_string());
-        for l in chunk {
+        for l in &leerlingen {
             q = q.bind(l.to_string());
+        }
+        for i in chunk {
+            q = q
+                .bind(i.leerlingid.clone())
+                .bind(i.toetscode.clone())
+                .bind(i.versie.clone())
+                .bind(i.onderdeel.clone())
+                .bind(i.afnamedatum.clone());
         }
         for r in q.fetch_all(&mut *conn).await? {
             out.insert(
