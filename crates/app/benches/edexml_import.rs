@@ -11,8 +11,10 @@
 //! Run: `cargo bench -p startblok-app --bench edexml_import` (with `STARTBLOK_TEST_PG` set to
 //! include PostgreSQL). Results go into docs/benchmarks.md by hand.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use common::{LIVE, PEAK, bare_pass};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use startblok_app::pupils::InSchool;
@@ -20,41 +22,6 @@ use startblok_app::{Actor, App, Settings};
 use startblok_db::pupils::{self, Pupil};
 use startblok_db::testing::TestDb;
 use startblok_domain::Role;
-
-/// The system allocator, counting live and peak bytes.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            if new > l.size() {
-                let now = LIVE.fetch_add(new - l.size(), Ordering::Relaxed) + new - l.size();
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                LIVE.fetch_sub(l.size() - new, Ordering::Relaxed);
-            }
-        }
-        q
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 const PUPILS: usize = 50_000;
 const GROUPS: usize = 200;
@@ -110,22 +77,6 @@ fn generate() -> String {
     }
     s.push_str("  </leerkrachten>\n</EDEX>\n");
     s
-}
-
-/// The floor for parsing: every quick-xml event of the file read, nothing kept.
-fn bare_pass(bytes: impl std::io::BufRead) -> usize {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    let mut events = 0;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => events += 1,
-            Err(e) => panic!("{e}"),
-        }
-        buf.clear();
-    }
-    events
 }
 
 async fn school(app: &App, code: &str) -> InSchool {

@@ -12,8 +12,10 @@
 //! Run: `cargo bench -p startblok-app --bench uwlr_intake` (with `STARTBLOK_TEST_PG` set to
 //! include PostgreSQL). Results go into docs/benchmarks.md by hand.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use common::{LIVE, PEAK, bare_pass};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use startblok_app::koppelingen::{DEMO_KEY, DEMO_KLANTCODE};
@@ -21,41 +23,6 @@ use startblok_app::{App, Settings};
 use startblok_db::leveringen::Scope;
 use startblok_db::testing::TestDb;
 use startblok_uwlr::client::{Generate, generate};
-
-/// The system allocator, counting live and peak bytes.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            if new > l.size() {
-                let now = LIVE.fetch_add(new - l.size(), Ordering::Relaxed) + new - l.size();
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                LIVE.fetch_sub(l.size() - new, Ordering::Relaxed);
-            }
-        }
-        q
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 /// 10,000 results by default; `BENCH_RESULTS` sets another number (to see what grows with the
 /// message).
@@ -72,22 +39,6 @@ async fn peak_of<T>(f: impl std::future::Future<Output = T>) -> (T, usize) {
     PEAK.store(before, Ordering::Relaxed);
     let out = f.await;
     (out, PEAK.load(Ordering::Relaxed).saturating_sub(before))
-}
-
-/// The floor for parsing: every quick-xml event of the message read, nothing kept.
-fn bare_pass(bytes: &[u8]) -> usize {
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    let mut events = 0;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(_) => events += 1,
-            Err(e) => panic!("{e}"),
-        }
-        buf.clear();
-    }
-    events
 }
 
 /// The floor for storing: 10,000 rows of the received results' width (eight text columns, one
